@@ -1,0 +1,11 @@
+import type { Logger, ServiceHandle } from '@meridian/service-kit';
+import { createTokenVerifier } from '@meridian/tokens';
+import type { GatewayConfig } from './config';
+import { createGateway } from './server';
+
+export async function startGatewayService(options: { config: GatewayConfig; logger: Logger }): Promise<ServiceHandle> {
+  const { config, logger } = options;
+  const gateway = createGateway({ ...config, verifier: createTokenVerifier(config.tokens), logger });
+  const running = await gateway.listen(config.port, config.host);
+  return { name: 'gateway', url: running.url, stop: () => gateway.close() };
+}

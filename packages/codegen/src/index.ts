@@ -1,0 +1,1 @@
+export { generateResolverTypes, type GenerateOptions } from './generate';

@@ -1,0 +1,36 @@
+/**
+ * The one registry of error codes clients can see in `extensions.code`.
+ * docs/errors.md is generated from this table (`npm run docs:errors`).
+ */
+export const errorCodes = {
+  UNAUTHENTICATED: {
+    httpStatus: 401,
+    description: 'No valid credentials: the bearer token is missing where required, malformed, expired or its signature does not verify.',
+  },
+  FORBIDDEN: {
+    httpStatus: 403,
+    description: 'The caller is signed in but may not perform this operation on this resource.',
+  },
+  BAD_USER_INPUT: {
+    httpStatus: 400,
+    description: 'An argument is invalid. `extensions.field` names the offending input field; nothing was written.',
+  },
+  NOT_FOUND: {
+    httpStatus: 404,
+    description: 'The requested resource does not exist, or the caller may not know that it exists.',
+  },
+  CONFLICT: {
+    httpStatus: 409,
+    description: 'The change conflicts with existing state (for example, an email that is already registered).',
+  },
+  RATE_LIMITED: {
+    httpStatus: 429,
+    description: 'Too many requests; retry after the number of seconds in `extensions.retryAfter`.',
+  },
+  INTERNAL_SERVER_ERROR: {
+    httpStatus: 500,
+    description: 'An unexpected error. Details are logged on the server and never sent to clients.',
+  },
+} as const satisfies Record<string, { httpStatus: number; description: string }>;
+
+export type ErrorCode = keyof typeof errorCodes;

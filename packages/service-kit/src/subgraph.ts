@@ -1,0 +1,134 @@
+import http from 'node:http';
+import { randomUUID } from 'node:crypto';
+import express, { type Express } from 'express';
+import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
+import { expressMiddleware } from '@as-integrations/express5';
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { buildSubgraphSchema } from '@apollo/subgraph';
+import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
+import type { DocumentNode } from 'graphql';
+import { createErrorMasker } from '@meridian/errors';
+import type { TokenVerifier, Viewer } from '@meridian/tokens';
+import type { Logger } from './logger';
+import { listen, type RunningServer } from './http';
+
+export interface BaseContext {
+  viewer: Viewer;
+  requestId: string;
+  logger: Logger;
+  /** The end user's client as the gateway reports it (x-forwarded-for, user-agent). */
+  client: { ip?: string; userAgent?: string };
+}
+
+export interface SubgraphServerOptions<TContext extends BaseContext> {
+  name: string;
+  typeDefs: DocumentNode;
+  // Codegen-typed resolver maps are structurally compatible; the cast lives here, once.
+  resolvers: unknown;
+  verifier: TokenVerifier;
+  logger: Logger;
+  /** Adds per-request state (DataLoaders, repositories) to the base context. */
+  createContext: (base: BaseContext) => TContext | Promise<TContext>;
+  /** Extra HTTP routes (e.g. the auth service's JWKS). Mounted before /graphql. */
+  routes?: (app: Express) => void;
+  /** Readiness probe: resolves when the service can serve (its database answers). */
+  isReady?: () => Promise<void>;
+  production?: boolean;
+  plugins?: ApolloServerPlugin<TContext>[];
+}
+
+export interface SubgraphServer {
+  name: string;
+  app: Express;
+  httpServer: http.Server;
+  /** Starts Apollo and listens; `port` 0 picks a free port. */
+  listen(port: number, host?: string): Promise<RunningServer>;
+  /** Stops the HTTP server and Apollo; safe to call twice. */
+  close(): Promise<void>;
+}
+
+/**
+ * Builds (does not start) the HTTP server of one subgraph: `POST/GET /graphql`,
+ * `/healthz`, `/readyz`. Every request's viewer comes from the forwarded bearer token,
+ * verified here again (zero trust: the gateway is not the only thing on the network).
+ */
+export function createSubgraphServer<TContext extends BaseContext>(
+  options: SubgraphServerOptions<TContext>,
+): SubgraphServer {
+  const app = express();
+  app.disable('x-powered-by');
+  const httpServer = http.createServer(app);
+  const apollo = new ApolloServer<TContext>({
+    schema: buildSubgraphSchema({ typeDefs: options.typeDefs, resolvers: options.resolvers as GraphQLResolverMap<unknown> }),
+    introspection: !options.production,
+    includeStacktraceInErrorResponses: false,
+    formatError: createErrorMasker({
+      onMasked: (error) => options.logger.error({ err: error }, 'unexpected error in resolver'),
+    }),
+    plugins: [
+      ApolloServerPluginDrainHttpServer({ httpServer }),
+      ApolloServerPluginLandingPageDisabled(),
+      ...(options.plugins ?? []),
+    ],
+  });
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok', service: options.name });
+  });
+  app.get('/readyz', async (_req, res) => {
+    try {
+      await options.isReady?.();
+      res.json({ status: 'ready', service: options.name });
+    } catch (error) {
+      res.status(503).json({ status: 'unavailable', service: options.name, reason: (error as Error).message });
+    }
+  });
+  options.routes?.(app);
+
+  let started: Promise<void> | undefined;
+  let running: RunningServer | undefined;
+  let closed = false;
+
+  async function start() {
+    await apollo.start();
+    app.use(
+      '/graphql',
+      express.json({ limit: '1mb' }),
+      expressMiddleware(apollo, {
+        context: async ({ req }) => {
+          const requestId = headerValue(req.headers['x-request-id']) ?? randomUUID();
+          const logger = options.logger.child({ requestId });
+          const viewer = await options.verifier.viewerFromAuthorization(req.headers.authorization);
+          // Subgraphs sit behind the gateway, which sets these; they are informational (sessions list), never trusted for access.
+          const forwardedFor = headerValue(req.headers['x-forwarded-for'])?.split(',')[0]?.trim();
+          const client = { ip: forwardedFor || req.socket.remoteAddress, userAgent: headerValue(req.headers['user-agent']) };
+          return options.createContext({ viewer, requestId, logger, client });
+        },
+      }),
+    );
+  }
+
+  return {
+    name: options.name,
+    app,
+    httpServer,
+    async listen(port, host) {
+      started ??= start();
+      await started;
+      running = await listen(httpServer, port, host);
+      return running;
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      // stop() drains the HTTP server through the drain plugin.
+      if (started) await apollo.stop();
+      else if (httpServer.listening) await running?.close();
+    },
+  };
+}
+
+function headerValue(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}

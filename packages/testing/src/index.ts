@@ -1,0 +1,1 @@
+export { graphql, graphqlOk, errorCodes, type GraphQLResponse, type RequestOptions } from './graphql';

@@ -1,0 +1,3 @@
+import type { Session as SessionRow } from '../generated/prisma/client';
+
+export type { SessionRow };

@@ -1,0 +1,55 @@
+import { writeOutbox, type EventBus, type Subscription } from '@meridian/event-bridge';
+import { createDomainEvent, type DomainEvent } from '@meridian/domain-events';
+import type { Logger } from '@meridian/service-kit';
+import type { Registration } from './domain/authService';
+
+/** `auth.user-registered`, written in the account's transaction. */
+export async function recordRegistration(tx: unknown, registration: Registration): Promise<void> {
+  await writeOutbox(tx as Parameters<typeof writeOutbox>[0], [
+    createDomainEvent('auth.user-registered', {
+      source: 'auth',
+      aggregateId: registration.userId,
+      payload: registration,
+    }),
+  ]);
+}
+
+/**
+ * Lets sign-up wait until the user subgraph has created the profile, so the AuthPayload's
+ * `user` resolves at once. Every auth replica listens; the one holding the waiter answers it.
+ */
+export async function createProfileWaiter(bus: EventBus<DomainEvent>, timeoutMs: number, logger: Logger) {
+  const waiting = new Map<string, () => void>();
+  const subscription: Subscription = await bus.listen({
+    types: ['user.profile-created'],
+    handler: (event) => {
+      waiting.get(event.payload.userId)?.();
+    },
+  });
+  return {
+    waitForProfile(userId: string) {
+      let timer: NodeJS.Timeout | undefined;
+      const ready = new Promise<void>((resolve) => {
+        const done = () => {
+          clearTimeout(timer);
+          waiting.delete(userId);
+          resolve();
+        };
+        waiting.set(userId, done);
+        timer = setTimeout(() => {
+          // The outbox guarantees the profile will exist; the caller just gets its answer sooner.
+          logger.warn({ userId, timeoutMs }, 'profile not confirmed in time; answering sign-up anyway');
+          done();
+        }, timeoutMs);
+      });
+      return {
+        ready,
+        cancel() {
+          clearTimeout(timer);
+          waiting.delete(userId);
+        },
+      };
+    },
+    close: () => subscription.close(),
+  };
+}

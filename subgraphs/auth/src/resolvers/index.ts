@@ -1,0 +1,7 @@
+import { DateTime } from '@meridian/service-kit';
+import type { Resolvers } from '../generated/resolvers-types';
+import { Mutation } from './Mutation';
+import { Session } from './Session';
+import { User } from './User';
+
+export const resolvers: Resolvers = { Mutation, User, Session, DateTime };
