@@ -43,7 +43,12 @@ export interface TaskRepository extends TaskStore {
   listProjects(page: PageRequest): Promise<Page<ProjectRow>>;
 }
 
-export function createTaskRepository(prisma: PrismaClient): TaskRepository {
+export interface TaskRepositoryOptions {
+  /** Called after every committed write transaction, to wake the outbox relay (a spare wake-up costs one empty poll). */
+  afterCommit?: () => void;
+}
+
+export function createTaskRepository(prisma: PrismaClient, options: TaskRepositoryOptions = {}): TaskRepository {
   const tasks = new DataLoader<string, TaskRow | null>(async (ids) => {
     const rows = await prisma.task.findMany({ where: { id: { in: [...ids] } } });
     const byId = new Map(rows.map((row) => [row.id, row]));
@@ -64,7 +69,7 @@ export function createTaskRepository(prisma: PrismaClient): TaskRepository {
         ...(filter.status !== undefined ? { status: filter.status } : {}),
         ...(filter.assigneeId !== undefined ? { assigneeId: filter.assigneeId } : {}),
         ...(filter.projectId !== undefined ? { projectId: filter.projectId } : {}),
-        ...(filter.search !== undefined ? { title: { contains: filter.search, mode: 'insensitive' } } : {}),
+        ...(filter.search !== undefined ? { title: { contains: escapeLike(filter.search), mode: 'insensitive' } } : {}),
         ...(afterId !== undefined ? { id: { gt: afterId } } : {}),
       };
       const rows = await prisma.task.findMany({ where, orderBy: { id: 'asc' }, take: first + 1 });
@@ -88,9 +93,15 @@ export function createTaskRepository(prisma: PrismaClient): TaskRepository {
       // Writes bypass the loaders: forget what they may hold so later reads in this request see the change.
       tasks.clearAll();
       projects.clearAll();
+      options.afterCommit?.();
       return result;
     },
   };
+}
+
+/** Prisma passes `contains` to LIKE as it is: escape wildcards so a search for "50%" means those characters. */
+function escapeLike(value: string): string {
+  return value.replace(/[\\%_]/g, (char) => `\\${char}`);
 }
 
 function createTransaction(tx: Prisma.TransactionClient): TaskTransaction {

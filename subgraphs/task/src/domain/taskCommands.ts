@@ -96,7 +96,7 @@ export function updateTask(
   return store.transaction(async (tx) => {
     const task = await loadForChange(tx, viewer, id);
     const effective = effectiveChanges(task, changes);
-    const changedFields = Object.keys(effective);
+    const changedFields = Object.keys(effective) as (keyof TaskChanges)[];
     if (changedFields.length === 0) return task;
     const updated = await tx.updateTask(id, effective);
     await tx.recordEvents([taskUpdatedEvent(updated, task, changedFields, viewer.userId)]);

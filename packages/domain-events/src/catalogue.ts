@@ -1,0 +1,130 @@
+import { defineEvent, createEventRegistry, type EnvelopeOf } from '@meridian/event-bridge';
+import { z } from 'zod';
+
+// Ids are opaque strings: each service chooses its id format.
+const id = z.string().min(1);
+const isoDateTime = z.iso.datetime({ offset: true });
+
+export const taskStatusSchema = z.enum(['TODO', 'IN_PROGRESS', 'DONE']);
+export const taskPrioritySchema = z.enum(['LOW', 'MEDIUM', 'HIGH', 'URGENT']);
+export type TaskStatus = z.infer<typeof taskStatusSchema>;
+export type TaskPriority = z.infer<typeof taskPrioritySchema>;
+
+/** Fields a consumer may care about when a task changes (task.updated lists which ones did). */
+export const taskFieldSchema = z.enum(['title', 'description', 'status', 'priority', 'dueAt', 'projectId']);
+
+// Task events carry the task's current snapshot, so notification and analytics consumers can build
+// their read models without calling the task service. `occurredAt` lives in the envelope.
+const taskSnapshot = {
+  taskId: id,
+  /** Null for a task outside any project. */
+  projectId: id.nullable(),
+  title: z.string().min(1),
+  priority: taskPrioritySchema,
+  dueAt: isoDateTime.nullable(),
+  createdById: id,
+  assigneeId: id.nullable(),
+  /** Who did it (the user of the mutation). */
+  actorId: id,
+};
+
+export const userRegisteredV1 = defineEvent({
+  type: 'auth.user-registered',
+  version: 1,
+  source: 'auth',
+  description: 'A user signed up: credentials exist, the profile is created by the user service.',
+  schema: z.object({ userId: id, email: z.email(), displayName: z.string().min(1) }),
+  aggregateId: (payload) => payload.userId,
+});
+
+export const profileCreatedV1 = defineEvent({
+  type: 'user.profile-created',
+  version: 1,
+  source: 'user',
+  description: 'The user service created the profile of a registered user.',
+  schema: z.object({ userId: id }),
+  aggregateId: (payload) => payload.userId,
+});
+
+export const taskCreatedV1 = defineEvent({
+  type: 'task.created',
+  version: 1,
+  source: 'task',
+  schema: z.object({ ...taskSnapshot, status: taskStatusSchema }),
+  aggregateId: (payload) => payload.taskId,
+});
+
+export const taskUpdatedV1 = defineEvent({
+  type: 'task.updated',
+  version: 1,
+  source: 'task',
+  description: 'Fields of a task changed (assignment has its own event, task.assigned).',
+  schema: z.object({
+    ...taskSnapshot,
+    changedFields: z.array(taskFieldSchema).min(1),
+    previousStatus: taskStatusSchema,
+    newStatus: taskStatusSchema,
+  }),
+  aggregateId: (payload) => payload.taskId,
+});
+
+export const taskAssignedV1 = defineEvent({
+  type: 'task.assigned',
+  version: 1,
+  source: 'task',
+  description: 'The assignee changed; assigneeId null means unassigned.',
+  schema: z.object({
+    taskId: id,
+    projectId: id.nullable(),
+    title: z.string().min(1),
+    assigneeId: id.nullable(),
+    previousAssigneeId: id.nullable(),
+    actorId: id,
+  }),
+  aggregateId: (payload) => payload.taskId,
+});
+
+export const taskDeletedV1 = defineEvent({
+  type: 'task.deleted',
+  version: 1,
+  source: 'task',
+  schema: z.object({
+    taskId: id,
+    projectId: id.nullable(),
+    title: z.string().min(1),
+    status: taskStatusSchema,
+    createdById: id,
+    assigneeId: id.nullable(),
+    actorId: id,
+  }),
+  aggregateId: (payload) => payload.taskId,
+});
+
+/** Current version of each type: what producers emit. Older versions stay in `domainEventRegistry`. */
+export const domainEventCatalogue = {
+  'auth.user-registered': userRegisteredV1,
+  'user.profile-created': profileCreatedV1,
+  'task.created': taskCreatedV1,
+  'task.updated': taskUpdatedV1,
+  'task.assigned': taskAssignedV1,
+  'task.deleted': taskDeletedV1,
+} as const;
+
+/** Every version consumers accept (validated on publish and on consume). */
+export const domainEventRegistry = createEventRegistry([
+  userRegisteredV1,
+  profileCreatedV1,
+  taskCreatedV1,
+  taskUpdatedV1,
+  taskAssignedV1,
+  taskDeletedV1,
+]);
+
+export type DomainEventCatalogue = typeof domainEventCatalogue;
+export type DomainEventType = keyof DomainEventCatalogue;
+/** Union of every domain event envelope; narrow it with `event.type`. */
+export type DomainEvent = EnvelopeOf<DomainEventCatalogue[DomainEventType]>;
+/** The envelope of one type. */
+export type DomainEventOf<T extends DomainEventType> = Extract<DomainEvent, { type: T }>;
+/** What a producer passes as payload (schema input). */
+export type DomainEventPayload<T extends DomainEventType> = z.input<DomainEventCatalogue[T]['schema']>;

@@ -1,0 +1,30 @@
+export {
+  domainEventCatalogue,
+  domainEventRegistry,
+  profileCreatedV1,
+  taskAssignedV1,
+  taskCreatedV1,
+  taskDeletedV1,
+  taskFieldSchema,
+  taskPrioritySchema,
+  taskStatusSchema,
+  taskUpdatedV1,
+  userRegisteredV1,
+} from './catalogue';
+export type {
+  DomainEvent,
+  DomainEventCatalogue,
+  DomainEventOf,
+  DomainEventPayload,
+  DomainEventType,
+  TaskPriority,
+  TaskStatus,
+} from './catalogue';
+export {
+  createDomainEvent,
+  createPlatformEventBus,
+  isDomainEvent,
+  parseEvent,
+  validateEvent,
+} from './domainEvents';
+export type { CreateDomainEventInput, PlatformEventBusOptions, ValidateEventResult } from './domainEvents';

@@ -1,0 +1,44 @@
+/**
+ * Child process of the reclaim test: joins a group, records each event it receives in a Redis
+ * list, and never finishes a handler, so everything stays pending until the parent kills it.
+ */
+import { Redis } from 'ioredis';
+import { createRedisEventBus } from '../src/index';
+import { testRegistry } from './fixtures';
+
+const options = JSON.parse(process.argv[2] ?? '{}') as {
+  prefix: string;
+  group: string;
+  received: string;
+  redisUrl: string;
+  leaseMs: number;
+  heartbeatMs: number;
+  claimIdleMs: number;
+  blockMs: number;
+};
+
+async function main() {
+  const recorder = new Redis(options.redisUrl);
+  const bus = createRedisEventBus({
+    registry: testRegistry,
+    redis: options.redisUrl,
+    streamPrefix: options.prefix,
+    partitions: 4,
+    leaseMs: options.leaseMs,
+    heartbeatMs: options.heartbeatMs,
+    claimIdleMs: options.claimIdleMs,
+    blockMs: options.blockMs,
+  });
+  await bus.subscribe({
+    group: options.group,
+    types: ['shop.order-placed'],
+    consumerName: 'victim',
+    handler: async (event) => {
+      await recorder.rpush(options.received, event.id);
+      await new Promise(() => undefined); // hangs until the process is killed
+    },
+  });
+  process.stdout.write('ready\n');
+}
+
+void main();

@@ -1,0 +1,11 @@
+import { createInMemoryEventBus } from '../src/index';
+import { runEventBusContract } from './eventBusContract';
+import { createMemoryLogger, testRegistry } from './fixtures';
+
+runEventBusContract('in-memory', {
+  async open() {
+    const bus = createInMemoryEventBus({ registry: testRegistry, logger: createMemoryLogger() });
+    // One process: "another member" is another subscription on the same bus.
+    return { bus, peer: async () => bus };
+  },
+});

@@ -1,0 +1,12 @@
+import { pageArgs, requireSignedIn, toConnection } from '@meridian/service-kit';
+import type { ProjectResolvers } from '../generated/resolvers-types';
+
+export const Project: ProjectResolvers = {
+  __resolveReference: (reference, { viewer, tasks }) => {
+    requireSignedIn(viewer);
+    return tasks.projectById(reference.id);
+  },
+  owner: (project) => ({ __typename: 'User', id: project.ownerId }),
+  tasks: async (project, { status, ...args }, { tasks }) =>
+    toConnection(await tasks.listTasks({ projectId: project.id, ...(status ? { status } : {}) }, pageArgs(args))),
+};

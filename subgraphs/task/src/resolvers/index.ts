@@ -1,0 +1,9 @@
+import { DateTime } from '@meridian/service-kit';
+import type { Resolvers } from '../generated/resolvers-types';
+import { Mutation } from './Mutation';
+import { Project } from './Project';
+import { Query } from './Query';
+import { Task } from './Task';
+import { User } from './User';
+
+export const resolvers: Resolvers = { Query, Mutation, Task, Project, User, DateTime };

@@ -1,0 +1,34 @@
+import path from 'node:path';
+import { createSubgraphServer, readSchema, type Logger, type SubgraphServer } from '@meridian/service-kit';
+import type { TokenVerifier } from '@meridian/tokens';
+import type { PrismaClient } from './generated/prisma/client';
+import { createTaskRepository } from './data/taskRepository';
+import { resolvers } from './resolvers';
+
+export const TASK_SCHEMA_PATH = path.join(__dirname, 'schema.graphql');
+
+export interface TaskSubgraphDeps {
+  prisma: PrismaClient;
+  verifier: TokenVerifier;
+  logger: Logger;
+  production?: boolean;
+  /** Called after each committed change; the service passes the outbox relay's notify(). */
+  afterCommit?: () => void;
+}
+
+/** Builds the task subgraph's HTTP server; does not listen. */
+export function createTaskSubgraph(deps: TaskSubgraphDeps): SubgraphServer {
+  return createSubgraphServer({
+    name: 'task',
+    typeDefs: readSchema(TASK_SCHEMA_PATH),
+    resolvers,
+    verifier: deps.verifier,
+    logger: deps.logger,
+    production: deps.production,
+    // A repository per request: its DataLoaders must not cache across users or requests.
+    createContext: (base) => ({ ...base, tasks: createTaskRepository(deps.prisma, { afterCommit: deps.afterCommit }) }),
+    isReady: async () => {
+      await deps.prisma.$queryRaw`SELECT 1`;
+    },
+  });
+}
