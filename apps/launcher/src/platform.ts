@@ -31,7 +31,11 @@ export function startPlatform(options: PlatformOptions = {}): Promise<Platform> 
   const env = { ...process.env, ...options.env };
   const logLevel = env.LOG_LEVEL ?? 'info';
   return startWithCleanup(async (stack) => {
-    const bus = createPlatformEventBus({ redisUrl: env.REDIS_URL, logger: createLogger('event-bridge', logLevel) });
+    const bus = createPlatformEventBus({
+      redisUrl: env.REDIS_URL,
+      streamPrefix: env.EVENT_STREAM_PREFIX,
+      logger: createLogger('event-bridge', logLevel),
+    });
     stack.defer('event bus', () => bus.close());
 
     const start = async (name: string, run: () => Promise<ServiceHandle>) => {

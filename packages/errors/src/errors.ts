@@ -1,11 +1,23 @@
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { errorCodes, type ErrorCode } from './codes';
 
-/** Builds a client-visible GraphQL error carrying one of the registered codes. */
+/**
+ * Builds a client-visible GraphQL error carrying one of the registered codes. It does not set
+ * the HTTP status: a resolver error is part of a 200 GraphQL response (a subgraph answering
+ * 4xx would make the gateway treat the whole fetch as failed). See `withHttpStatus`.
+ */
 export function createError(code: ErrorCode, message: string, extensions: Record<string, unknown> = {}): GraphQLError {
-  return new GraphQLError(message, {
-    extensions: { ...extensions, code, http: { status: errorCodes[code].httpStatus } },
-  });
+  return new GraphQLError(message, { extensions: { ...extensions, code } });
+}
+
+/**
+ * For errors that end a request before execution (e.g. a bad token in the context function):
+ * the response gets the code's HTTP status, e.g. 401 for UNAUTHENTICATED.
+ */
+export function withHttpStatus(error: GraphQLError): GraphQLError {
+  const code = error.extensions.code as ErrorCode | undefined;
+  const status = code && code in errorCodes ? errorCodes[code].httpStatus : 500;
+  return new GraphQLError(error.message, { extensions: { ...error.extensions, http: { status } } });
 }
 
 export const unauthenticated = (message = 'You must be signed in.') => createError('UNAUTHENTICATED', message);

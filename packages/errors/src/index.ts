@@ -1,6 +1,7 @@
 export { errorCodes, type ErrorCode } from './codes';
 export {
   createError,
+  withHttpStatus,
   createErrorMasker,
   unauthenticated,
   forbidden,

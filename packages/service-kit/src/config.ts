@@ -48,3 +48,71 @@ export function resolveServiceDataDir(dataDir: string, service: string): string 
   if (dataDir === IN_MEMORY) return undefined;
   return path.resolve(dataDir, service);
 }
+
+/** Variables every service reads, documented once in .env.example. */
+const platformShape = {
+  DATA_DIR: envSchemas.dataDir(),
+  REDIS_URL: envSchemas.optionalUrl(),
+  EVENT_STREAM_PREFIX: z.string().min(1).default('meridian:events'),
+  JWKS_URL: envSchemas.optionalUrl(),
+  JWT_ISSUER: z.string().min(1).default('meridian-auth'),
+  JWT_AUDIENCE: z.string().min(1).default('meridian'),
+  NODE_ENV: envSchemas.nodeEnv(),
+  LOG_LEVEL: envSchemas.logLevel(),
+};
+
+export const DEFAULT_JWKS_URL = 'http://127.0.0.1:4002/.well-known/jwks.json';
+
+export interface ServiceConfig {
+  service: string;
+  port: number;
+  host: string;
+  /** PostgreSQL URL, else an embedded PGlite in dataDir (undefined = in memory). */
+  database: { databaseUrl?: string; dataDir?: string };
+  /** Redis for events in distributed mode; absent = in-memory bus. */
+  redisUrl?: string;
+  eventStreamPrefix: string;
+  /** jwksUrl undefined = DEFAULT_JWKS_URL, except for the auth service, which then uses its own. */
+  tokens: { jwksUrl?: string; issuer: string; audience: string };
+  production: boolean;
+  logLevel: string;
+}
+
+/**
+ * Parses `<SERVICE>_PORT`, `<SERVICE>_HOST`, `<SERVICE>_DATABASE_URL` and the platform-wide
+ * variables; `extra` adds service-specific ones.
+ */
+export function loadServiceConfig<S extends z.ZodRawShape = {}>(
+  service: string,
+  defaultPort: number,
+  env: Record<string, string | undefined> = process.env,
+  extra?: S,
+): ServiceConfig & { extra: z.infer<z.ZodObject<S>> } {
+  const prefix = service.toUpperCase();
+  const parsed = parseEnv(
+    {
+      ...platformShape,
+      [`${prefix}_PORT`]: envSchemas.port(defaultPort),
+      [`${prefix}_HOST`]: z.string().min(1).default('127.0.0.1'),
+      [`${prefix}_DATABASE_URL`]: envSchemas.optionalUrl(),
+      ...(extra ?? {}),
+    },
+    env,
+  ) as Record<string, unknown>;
+  const platform = parsed as z.infer<z.ZodObject<typeof platformShape>>;
+  return {
+    service,
+    port: parsed[`${prefix}_PORT`] as number,
+    host: parsed[`${prefix}_HOST`] as string,
+    database: {
+      databaseUrl: parsed[`${prefix}_DATABASE_URL`] as string | undefined,
+      dataDir: resolveServiceDataDir(platform.DATA_DIR, service),
+    },
+    redisUrl: platform.REDIS_URL,
+    eventStreamPrefix: platform.EVENT_STREAM_PREFIX,
+    tokens: { jwksUrl: platform.JWKS_URL, issuer: platform.JWT_ISSUER, audience: platform.JWT_AUDIENCE },
+    production: platform.NODE_ENV === 'production',
+    logLevel: platform.LOG_LEVEL,
+    extra: parsed as z.infer<z.ZodObject<S>>,
+  };
+}

@@ -1,4 +1,4 @@
-export { parseEnv, envSchemas, resolveServiceDataDir, IN_MEMORY } from './config';
+export { parseEnv, envSchemas, resolveServiceDataDir, loadServiceConfig, IN_MEMORY, DEFAULT_JWKS_URL, type ServiceConfig } from './config';
 export { createLogger, type Logger } from './logger';
 export { listen, closeServer, type RunningServer } from './http';
 export {
@@ -12,3 +12,4 @@ export { encodeCursor, decodeCursor, pageArgs, toConnection, MAX_PAGE_SIZE } fro
 export { requireSignedIn } from './viewer';
 export { DateTime } from './scalars';
 export { createShutdownStack, startWithCleanup, runMain, type ServiceHandle, type ShutdownStack } from './lifecycle';
+export { startSubgraphService, type PlatformEventBus, type ServicePrisma, type ServiceWiring, type StartSubgraphServiceOptions } from './service';

@@ -1,1 +1,2 @@
 export { graphql, graphqlOk, errorCodes, type GraphQLResponse, type RequestOptions } from './graphql';
+export { getTestModes, preparePlatformEnv, type TestMode, type PreparedEnv } from './modes';

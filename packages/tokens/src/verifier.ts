@@ -1,9 +1,12 @@
 import jwt, { type JwtPayload } from 'jsonwebtoken';
 import { JwksClient } from 'jwks-rsa';
-import { unauthenticated } from '@meridian/errors';
+import { unauthenticated as unauthenticatedError, withHttpStatus } from '@meridian/errors';
 import { anonymousViewer, type Role, type SignedInViewer, type Viewer } from './viewer';
 
 export const ACCESS_TOKEN_ALGORITHM = 'RS256';
+
+// Token problems end the request before execution: HTTP 401 with code UNAUTHENTICATED.
+const unauthenticated = (message: string) => withHttpStatus(unauthenticatedError(message));
 const ROLES: readonly Role[] = ['ADMIN', 'MEMBER', 'VIEWER'];
 
 export interface TokenVerifierOptions {

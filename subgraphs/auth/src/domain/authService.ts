@@ -8,12 +8,19 @@ import type { TokenIssuer } from './signingKeys';
 
 export const SESSION_TTL_MS = 30 * 24 * 60 * 60 * 1000;
 
+/** A User as this subgraph knows it: the id, and the email where it provides it. */
+export interface UserReference {
+  id: string;
+  email?: string;
+}
+
 /** What signUp / logIn / refreshSession return (mapped to AuthPayload). */
 export interface AuthResult {
   accessToken: string;
   refreshToken: string;
   expiresAt: Date;
-  user: { __typename: 'User'; id: string };
+  /** The email is provided to the gateway (@provides) so the caller sees their own. */
+  user: { __typename: 'User'; id: string; email: string };
 }
 
 export interface Device {
@@ -49,9 +56,18 @@ export function createAuthService(deps: AuthServiceDeps) {
     return { token, hash: hashRefreshToken(token), id: ulid() };
   }
 
-  async function issue(userId: string, roles: string[], sessionId: string, refreshToken: string): Promise<AuthResult> {
-    const access = await deps.issuer.sign({ userId, roles, sessionId });
-    return { accessToken: access.token, expiresAt: access.expiresAt, refreshToken, user: { __typename: 'User', id: userId } };
+  async function issue(
+    identity: { id: string; email: string; roles: string[] },
+    sessionId: string,
+    refreshToken: string,
+  ): Promise<AuthResult> {
+    const access = await deps.issuer.sign({ userId: identity.id, roles: identity.roles, sessionId });
+    return {
+      accessToken: access.token,
+      expiresAt: access.expiresAt,
+      refreshToken,
+      user: { __typename: 'User', id: identity.id, email: identity.email },
+    };
   }
 
   function newSession(identityId: string, device: Device, refresh: { id: string; hash: string }): NewSession {
@@ -92,7 +108,7 @@ export function createAuthService(deps: AuthServiceDeps) {
       }
       deps.afterCommit();
       await profile.ready;
-      return issue(userId, ['MEMBER'], session.id, refresh.token);
+      return issue({ id: userId, email, roles: ['MEMBER'] }, session.id, refresh.token);
     },
 
     async logIn(input: { email: string; password: string }, device: Device): Promise<AuthResult> {
@@ -108,7 +124,7 @@ export function createAuthService(deps: AuthServiceDeps) {
       const refresh = newRefreshToken();
       const session = newSession(identity.id, device, refresh);
       await deps.store.createSession(session);
-      return issue(identity.id, identity.roles, session.id, refresh.token);
+      return issue(identity, session.id, refresh.token);
     },
 
     async refreshSession(refreshToken: string): Promise<AuthResult> {
@@ -119,7 +135,7 @@ export function createAuthService(deps: AuthServiceDeps) {
         throw createError('UNAUTHENTICATED', 'Refresh token was already used; the session has been revoked. Sign in again.');
       }
       if (outcome.kind === 'invalid') throw unauthenticated('Invalid refresh token.');
-      return issue(outcome.identity.id, outcome.identity.roles, outcome.session.id, next.token);
+      return issue(outcome.identity, outcome.session.id, next.token);
     },
 
     async logOut(userId: string, sessionId: string | undefined): Promise<boolean> {

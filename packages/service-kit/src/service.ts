@@ -1,0 +1,77 @@
+import { openDatabase, type DatabaseAdapter } from '@meridian/database';
+import { createOutboxRelay, type EventBus, type OutboxRelay, type RawSqlClient, type TransactionRunner } from '@meridian/event-bridge';
+import { createPlatformEventBus, type DomainEvent } from '@meridian/domain-events';
+import { createTokenVerifier, type TokenVerifier } from '@meridian/tokens';
+import { DEFAULT_JWKS_URL, type ServiceConfig } from './config';
+import { startWithCleanup, type ServiceHandle, type ShutdownStack } from './lifecycle';
+import { createLogger, type Logger } from './logger';
+import type { SubgraphServer } from './subgraph';
+
+export type PlatformEventBus = EventBus<DomainEvent>;
+
+/** What every service's Prisma client offers the runtime (outbox relay, readiness, shutdown). */
+export type ServicePrisma = TransactionRunner<RawSqlClient> & RawSqlClient & { $disconnect(): Promise<void> };
+
+export interface ServiceWiring<TPrisma> {
+  prisma: TPrisma;
+  bus: PlatformEventBus;
+  relay: OutboxRelay;
+  verifier: TokenVerifier;
+  logger: Logger;
+  /** Register stop actions (event subscriptions...) here; they run in reverse order. */
+  stack: ShutdownStack;
+}
+
+export interface StartSubgraphServiceOptions<TPrisma extends ServicePrisma> {
+  config: ServiceConfig;
+  /** Shared bus (embedded mode); when absent one is created from the config and owned. */
+  bus?: PlatformEventBus;
+  logger?: Logger;
+  createPrisma: (adapter: DatabaseAdapter) => TPrisma;
+  /** Builds the subgraph (and subscribes its event handlers); the runtime makes it listen. */
+  build: (wiring: ServiceWiring<TPrisma>) => Promise<SubgraphServer> | SubgraphServer;
+}
+
+/**
+ * The start-up sequence every subgraph shares: database (migrated at start when embedded;
+ * PostgreSQL is migrated by `npm run db:migrate`), Prisma, outbox relay, token verifier,
+ * HTTP. Anything started is stopped again, in reverse order, on stop or on a failed start.
+ */
+export function startSubgraphService<TPrisma extends ServicePrisma>(
+  options: StartSubgraphServiceOptions<TPrisma>,
+): Promise<ServiceHandle> {
+  const { config } = options;
+  const logger = options.logger ?? createLogger(config.service, config.logLevel);
+  return startWithCleanup(async (stack) => {
+    let bus = options.bus;
+    if (!bus) {
+      const owned = createPlatformEventBus({
+        redisUrl: config.redisUrl,
+        streamPrefix: config.eventStreamPrefix,
+        logger,
+      });
+      stack.defer('event bus', () => owned.close());
+      bus = owned;
+    }
+    const database = await openDatabase({ service: config.service, ...config.database });
+    stack.defer('database', () => database.close());
+    if (database.kind === 'pglite') await database.migrate();
+    const prisma = options.createPrisma(database.adapter);
+    stack.defer('prisma', () => prisma.$disconnect());
+    const relay = createOutboxRelay({ prisma, bus, logger });
+    stack.defer('outbox relay', () => relay.stop());
+    let ownUrl = '';
+    const verifier = createTokenVerifier({
+      // The auth service verifies its own tokens through its own JWKS unless told otherwise.
+      jwksUrl: () => config.tokens.jwksUrl ?? (config.service === 'auth' ? `${ownUrl}/.well-known/jwks.json` : DEFAULT_JWKS_URL),
+      issuer: config.tokens.issuer,
+      audience: config.tokens.audience,
+    });
+    const server = await options.build({ prisma, bus, relay, verifier, logger, stack });
+    stack.defer('http', () => server.close());
+    const running = await server.listen(config.port, config.host);
+    ownUrl = running.url;
+    logger.info({ url: `${running.url}/graphql` }, `${config.service} subgraph ready`);
+    return { name: config.service, url: running.url, stop: () => stack.stop() };
+  });
+}

@@ -1,0 +1,167 @@
+/**
+ * Test wiring of the auth service (the same parts as src/service.ts, with the PrismaClient kept
+ * so tests can look at what was stored) next to a real user service, on one event bus:
+ * in memory, or Redis Streams under a prefix of this file's own when TEST_REDIS_URL is set.
+ */
+import { randomUUID } from 'node:crypto';
+import { Writable } from 'node:stream';
+import pino from 'pino';
+import { Redis } from 'ioredis';
+import { createTestDatabase, openDatabase } from '@meridian/database';
+import { createPlatformEventBus, type DomainEvent } from '@meridian/domain-events';
+import { createOutboxRelay, type EventBus } from '@meridian/event-bridge';
+import { createShutdownStack, type Logger } from '@meridian/service-kit';
+import { createTokenVerifier } from '@meridian/tokens';
+import { loadUserConfig, startUserService } from '@meridian/user-subgraph';
+import { PrismaClient } from '../src/generated/prisma/client';
+import { loadAuthConfig } from '../src/config';
+import { createAuthStore } from '../src/data/authStore';
+import { createAuthService } from '../src/domain/authService';
+import { createTokenIssuer } from '../src/domain/signingKeys';
+import { createProfileWaiter, recordRegistration } from '../src/events';
+import { createAuthSubgraph, JWKS_PATH } from '../src/server';
+
+export interface CapturedLogs {
+  logger: Logger;
+  /** Every line written so far, raw. */
+  text(): string;
+  entries(): Record<string, any>[];
+}
+
+/** A pino logger at trace level writing to memory, without redaction: it shows what the code passes to it. */
+export function captureLogs(): CapturedLogs {
+  const lines: string[] = [];
+  const logger = pino(
+    { level: 'trace' },
+    new Writable({
+      write(chunk, _encoding, done) {
+        lines.push(chunk.toString());
+        done();
+      },
+    }),
+  );
+  return {
+    logger,
+    text: () => lines.join(''),
+    entries: () => lines.flatMap((chunk) => chunk.split('\n').filter(Boolean).map((line) => JSON.parse(line) as Record<string, any>)),
+  };
+}
+
+async function migratedDatabase(service: 'auth' | 'user') {
+  const testDb = await createTestDatabase(service);
+  const database = await openDatabase({
+    service,
+    ...(testDb.databaseUrl !== undefined ? { databaseUrl: testDb.databaseUrl } : {}),
+    ...(testDb.dataDir !== undefined ? { dataDir: testDb.dataDir } : {}),
+  });
+  await database.migrate();
+  return { testDb, database };
+}
+
+export interface AuthPlatform {
+  authUrl: string;
+  userUrl: string;
+  jwksUrl: string;
+  issuer: string;
+  audience: string;
+  /** The auth service's database. */
+  prisma: PrismaClient;
+  bus: EventBus<DomainEvent>;
+  logs: CapturedLogs;
+  stop(): Promise<void>;
+}
+
+export async function startAuthPlatform(name: string): Promise<AuthPlatform> {
+  const stack = createShutdownStack();
+  try {
+    const logs = captureLogs();
+    const redisUrl = process.env.TEST_REDIS_URL || undefined;
+    const streamPrefix = `test:${name}:${process.pid}:${randomUUID()}`;
+    const bus = createPlatformEventBus({ redisUrl, streamPrefix, logger: logs.logger.child({ name: 'event-bridge' }) });
+    stack.defer('bus', () => bus.close());
+    if (redisUrl) {
+      stack.defer('redis keys', async () => {
+        const admin = new Redis(redisUrl);
+        try {
+          const keys = await admin.keys(`${streamPrefix}*`);
+          if (keys.length > 0) await admin.del(...keys);
+        } finally {
+          await admin.quit();
+        }
+      });
+    }
+
+    // Auth, wired as src/service.ts does it.
+    const config = loadAuthConfig({ AUTH_PORT: '0', DATA_DIR: ':memory:', LOG_LEVEL: 'trace' });
+    const auth = await migratedDatabase('auth');
+    stack.defer('auth test database', () => auth.testDb.drop());
+    stack.defer('auth database', () => auth.database.close());
+    const prisma = new PrismaClient({ adapter: auth.database.adapter });
+    stack.defer('auth prisma', () => prisma.$disconnect());
+    const store = createAuthStore(prisma);
+    const issuer = createTokenIssuer(store.signingKeys, {
+      issuer: config.issuer,
+      audience: config.audience,
+      accessTokenTtlSeconds: config.accessTokenTtlSeconds,
+    });
+    await issuer.init();
+    const authLogger = logs.logger.child({ name: 'auth' });
+    const relay = createOutboxRelay({ prisma, bus, logger: authLogger });
+    stack.defer('auth relay', () => relay.stop());
+    const profiles = await createProfileWaiter(bus, config.signUpProfileTimeoutMs, authLogger);
+    stack.defer('profile waiter', () => profiles.close());
+    const service = createAuthService({
+      store,
+      issuer,
+      recordRegistration,
+      waitForProfile: profiles.waitForProfile,
+      afterCommit: () => relay.notify(),
+    });
+    let authUrl = '';
+    const server = createAuthSubgraph({
+      prisma,
+      auth: service,
+      issuer,
+      verifier: createTokenVerifier({ jwksUrl: () => `${authUrl}${JWKS_PATH}`, issuer: config.issuer, audience: config.audience }),
+      logger: authLogger,
+    });
+    stack.defer('auth http', () => server.close());
+    authUrl = (await server.listen(0)).url;
+
+    // The real user service, trusting the auth service's JWKS.
+    // startUserService migrates an embedded database itself; a PostgreSQL one is migrated here, as a deploy would.
+    const userDb = await createTestDatabase('user');
+    stack.defer('user test database', () => userDb.drop());
+    if (userDb.databaseUrl !== undefined) {
+      const database = await openDatabase({ service: 'user', databaseUrl: userDb.databaseUrl });
+      await database.migrate();
+      await database.close();
+    }
+    const userService = await startUserService({
+      config: loadUserConfig({
+        USER_PORT: '0',
+        DATA_DIR: ':memory:',
+        ...(userDb.databaseUrl !== undefined ? { USER_DATABASE_URL: userDb.databaseUrl } : {}),
+        JWKS_URL: `${authUrl}${JWKS_PATH}`,
+      }),
+      bus,
+      logger: logs.logger.child({ name: 'user' }),
+    });
+    stack.defer('user service', () => userService.stop());
+
+    return {
+      authUrl: `${authUrl}/graphql`,
+      userUrl: `${userService.url}/graphql`,
+      jwksUrl: `${authUrl}${JWKS_PATH}`,
+      issuer: config.issuer,
+      audience: config.audience,
+      prisma,
+      bus,
+      logs,
+      stop: () => stack.stop(),
+    };
+  } catch (error) {
+    await stack.stop().catch(() => undefined);
+    throw error;
+  }
+}
