@@ -4,8 +4,8 @@ import { startProcess, type RunningProcess } from './processes';
 export interface DistributedOptions {
   /** Base environment (database URLs, REDIS_URL, ...). */
   env: Record<string, string | undefined>;
-  /** Ports per service; replicas of the gateway get consecutive ports. */
-  ports?: { auth: number; user: number; task: number; gateway: number };
+  /** Ports per service; one port per gateway replica (default 4000, 4010, 4020...). */
+  ports?: { auth: number; user: number; task: number; gateway: number[] };
   gatewayReplicas?: number;
 }
 
@@ -27,7 +27,14 @@ const SUBGRAPHS = [
  * with migrations applied (`npm run db:migrate`) and Redis (REDIS_URL).
  */
 export function startDistributedPlatform(options: DistributedOptions): Promise<DistributedPlatform> {
-  const ports = options.ports ?? { auth: 4002, user: 4001, task: 4003, gateway: 4000 };
+  const replicas = options.gatewayReplicas ?? options.ports?.gateway.length ?? 1;
+  const ports = options.ports ?? {
+    auth: 4002,
+    user: 4001,
+    task: 4003,
+    gateway: Array.from({ length: replicas }, (_, replica) => 4000 + replica * 10),
+  };
+  if (ports.gateway.length < replicas) throw new Error(`${replicas} gateway replicas need ${replicas} gateway ports.`);
   const base: Record<string, string | undefined> = {
     ...options.env,
     JWKS_URL: `http://127.0.0.1:${ports.auth}/.well-known/jwks.json`,
@@ -55,8 +62,8 @@ export function startDistributedPlatform(options: DistributedOptions): Promise<D
     );
     processes.push(...started);
     const gatewayUrls: string[] = [];
-    for (let replica = 0; replica < (options.gatewayReplicas ?? 1); replica += 1) {
-      const port = ports.gateway + replica * 10;
+    for (let replica = 0; replica < replicas; replica += 1) {
+      const port = ports.gateway[replica] as number;
       const gateway = await startProcess({
         name: `gateway-${replica + 1}`,
         entry: 'apps/gateway/src/main.ts',

@@ -8,6 +8,7 @@ import {
   forbidden,
   notFound,
   unauthenticated,
+  withHttpStatus,
   type ErrorCode,
 } from '../src';
 
@@ -38,7 +39,8 @@ describe('createErrorMasker', () => {
     const result = createErrorMasker({ onMasked })(formatted, original);
     expect(result.message).toBe(error.message);
     expect(result.extensions?.code).toBe(code);
-    expect(result.extensions?.http).toEqual({ status: errorCodes[code].httpStatus });
+    // Resolver errors travel in a 200 response: the gateway would drop a subgraph's 4xx fetch.
+    expect(result.extensions).not.toHaveProperty('http');
     expect(result.extensions).not.toHaveProperty('stacktrace');
     expect(onMasked).not.toHaveBeenCalled();
   });
@@ -109,6 +111,17 @@ describe('createErrorMasker', () => {
     };
     expect(createErrorMasker({ onMasked })(relayed, new GraphQLError(relayed.message))).toEqual(relayed);
     expect(onMasked).not.toHaveBeenCalled();
+  });
+});
+
+describe('withHttpStatus', () => {
+  it("gives request-ending errors their code's HTTP status, keeping message and extensions", () => {
+    const error = withHttpStatus(unauthenticated('Access token expired.'));
+    expect(error).toBeInstanceOf(GraphQLError);
+    expect(error.message).toBe('Access token expired.');
+    expect(error.extensions).toEqual({ code: 'UNAUTHENTICATED', http: { status: 401 } });
+    expect(withHttpStatus(badUserInput('input.x', 'bad')).extensions).toEqual({ code: 'BAD_USER_INPUT', field: 'input.x', http: { status: 400 } });
+    expect(withHttpStatus(new GraphQLError('odd', { extensions: { code: 'WHATEVER' } })).extensions.http).toEqual({ status: 500 });
   });
 });
 

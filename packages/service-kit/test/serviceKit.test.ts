@@ -10,6 +10,7 @@ import {
   decodeCursor,
   encodeCursor,
   envSchemas,
+  loadServiceConfig,
   pageArgs,
   parseEnv,
   resolveServiceDataDir,
@@ -61,6 +62,22 @@ describe('parseEnv', () => {
     } finally {
       delete process.env.SERVICE_KIT_TEST_VAR;
     }
+  });
+
+  it('loadServiceConfig reads the per-service and platform variables, and names every bad one', () => {
+    const config = loadServiceConfig('user', 4001, { USER_PORT: '0', DATA_DIR: ':memory:', JWKS_URL: 'http://auth/jwks.json' });
+    expect(config).toMatchObject({
+      service: 'user',
+      port: 0,
+      host: '127.0.0.1',
+      database: { databaseUrl: undefined, dataDir: undefined },
+      tokens: { jwksUrl: 'http://auth/jwks.json', issuer: 'meridian-auth', audience: 'meridian' },
+      production: false,
+    });
+    const error = thrown(() =>
+      loadServiceConfig('user', 4001, { USER_PORT: 'eighty', USER_DATABASE_URL: 'nope', REDIS_URL: 'also nope', NODE_ENV: 'prod' }),
+    ) as Error;
+    for (const variable of ['USER_PORT', 'USER_DATABASE_URL', 'REDIS_URL', 'NODE_ENV']) expect(error.message).toContain(`  ${variable}: `);
   });
 
   it('resolves a service data directory, or none for ":memory:"', () => {
@@ -203,6 +220,7 @@ describe('createSubgraphServer', () => {
 
   it('masks a resolver crash for the client and logs it with its stack', async () => {
     const result = await graphql(`${url}/graphql`, '{ broken }');
+    expect(result.status).toBe(200);
     expect(result.errors).toEqual([{ message: 'Internal server error.', path: ['broken'], locations: expect.any(Array), extensions: { code: 'INTERNAL_SERVER_ERROR' } }]);
     expect(JSON.stringify(result)).not.toContain('hunter2');
     const logged = lines.map((line) => JSON.parse(line)).find((entry) => entry.msg === 'unexpected error in resolver');
@@ -211,6 +229,7 @@ describe('createSubgraphServer', () => {
 
   it('answers a malformed Authorization header with UNAUTHENTICATED', async () => {
     const result = await graphql(`${url}/graphql`, '{ hello }', { headers: { authorization: 'Basic dXNlcjpwYXNz' } });
+    expect(result.status).toBe(401);
     expect(result.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
     expect(result.data ?? null).toBeNull();
   });

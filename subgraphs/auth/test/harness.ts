@@ -100,8 +100,8 @@ export async function startAuthPlatform(name: string): Promise<AuthPlatform> {
     stack.defer('auth prisma', () => prisma.$disconnect());
     const store = createAuthStore(prisma);
     const issuer = createTokenIssuer(store.signingKeys, {
-      issuer: config.issuer,
-      audience: config.audience,
+      issuer: config.tokens.issuer,
+      audience: config.tokens.audience,
       accessTokenTtlSeconds: config.accessTokenTtlSeconds,
     });
     await issuer.init();
@@ -122,7 +122,7 @@ export async function startAuthPlatform(name: string): Promise<AuthPlatform> {
       prisma,
       auth: service,
       issuer,
-      verifier: createTokenVerifier({ jwksUrl: () => `${authUrl}${JWKS_PATH}`, issuer: config.issuer, audience: config.audience }),
+      verifier: createTokenVerifier({ jwksUrl: () => `${authUrl}${JWKS_PATH}`, issuer: config.tokens.issuer, audience: config.tokens.audience }),
       logger: authLogger,
     });
     stack.defer('auth http', () => server.close());
@@ -153,8 +153,8 @@ export async function startAuthPlatform(name: string): Promise<AuthPlatform> {
       authUrl: `${authUrl}/graphql`,
       userUrl: `${userService.url}/graphql`,
       jwksUrl: `${authUrl}${JWKS_PATH}`,
-      issuer: config.issuer,
-      audience: config.audience,
+      issuer: config.tokens.issuer,
+      audience: config.tokens.audience,
       prisma,
       bus,
       logs,

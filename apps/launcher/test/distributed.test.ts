@@ -1,0 +1,63 @@
+import net from 'node:net';
+import { graphqlOk, preparePlatformEnv, type PreparedEnv } from '@meridian/testing';
+import { startDistributedPlatform, type DistributedPlatform } from '../src/distributed';
+
+const configured = Boolean(process.env.TEST_POSTGRES_URL && process.env.TEST_REDIS_URL);
+
+/** A free TCP port (the processes are configured by env, so they need real numbers). */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+// Separate processes need PostgreSQL and Redis; without them this suite has nothing to run against.
+(configured ? describe : describe.skip)('distributed mode: every service its own process', () => {
+  let prepared: PreparedEnv;
+  let platform: DistributedPlatform;
+
+  beforeAll(async () => {
+    prepared = await preparePlatformEnv({ name: 'distributed' });
+    const [auth, user, task, gateway1, gateway2] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
+    platform = await startDistributedPlatform({
+      env: { ...process.env, ...prepared.env, LOG_LEVEL: 'warn' },
+      ports: { auth: auth!, user: user!, task: task!, gateway: [gateway1!, gateway2!] },
+    });
+  }, 120_000);
+
+  afterAll(async () => {
+    await platform?.stop();
+    await prepared?.cleanup();
+  });
+
+  it('runs each service as its own OS process', () => {
+    const pids = platform.processes.map((child) => child.child.pid);
+    expect(platform.processes.map((child) => child.name).sort()).toEqual(['auth', 'gateway-1', 'gateway-2', 'task', 'user']);
+    expect(new Set(pids).size).toBe(5);
+    expect(pids).not.toContain(process.pid);
+  });
+
+  it('signs up on one gateway replica and reads across subgraphs on the other', async () => {
+    const [first, second] = platform.gatewayUrls as [string, string];
+    const email = `dist-${Date.now()}@example.com`;
+    const signUp = await graphqlOk(first, `mutation($e: String!) { signUp(input: { email: $e, password: "correct horse battery", displayName: "Dee" }) { accessToken user { id displayName } } }`, {
+      variables: { e: email },
+    });
+    const token = signUp.signUp.accessToken as string;
+    expect(signUp.signUp.user.displayName).toBe('Dee');
+    await graphqlOk(second, `mutation($a: ID!) { createTask(input: { title: "Across processes", assigneeId: $a }) { id } }`, {
+      token,
+      variables: { a: signUp.signUp.user.id },
+    });
+    const me = await graphqlOk(first, '{ me { displayName assignedTasks { edges { node { title assignee { displayName } } } } } }', { token });
+    expect(me.me).toEqual({
+      displayName: 'Dee',
+      assignedTasks: { edges: [{ node: { title: 'Across processes', assignee: { displayName: 'Dee' } } }] },
+    });
+  });
+});
