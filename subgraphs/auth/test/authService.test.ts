@@ -12,7 +12,7 @@ let platform: AuthPlatform;
 /** Every password and token this file handled: none may appear in the logs. */
 const secrets = new Set<string>();
 
-const PAYLOAD = 'accessToken refreshToken expiresAt user { id }';
+const PAYLOAD = 'accessToken refreshToken expiresAt user { id email }';
 const SIGN_UP = `mutation($input: SignUpInput!) { signUp(input: $input) { ${PAYLOAD} } }`;
 const LOG_IN = `mutation($input: LogInInput!) { logIn(input: $input) { ${PAYLOAD} } }`;
 const REFRESH = `mutation($token: String!) { refreshSession(refreshToken: $token) { ${PAYLOAD} } }`;
@@ -23,7 +23,7 @@ interface AuthPayload {
   accessToken: string;
   refreshToken: string;
   expiresAt: string;
-  user: { id: string };
+  user: { id: string; email: string };
 }
 
 const unique = () => randomUUID().slice(0, 8);
@@ -87,6 +87,7 @@ describe('signUp', () => {
   it('returns an RS256 access token that verifies through the JWKS, and the profile already exists', async () => {
     const email = `Ada.${unique()}@Example.com`;
     const result = await signUp({ email, password: password(), displayName: '  Ada Lovelace ' });
+    expect(result.user.email).toBe(email.toLowerCase());
 
     const verifier = createTokenVerifier({ jwksUrl: platform.jwksUrl, issuer: platform.issuer, audience: platform.audience });
     const viewer = await verifier.verify(result.accessToken);
@@ -138,13 +139,13 @@ describe('signUp', () => {
   });
 
   it.each([
-    ['input.password', { password: 'short' }],
-    ['input.password', { password: 'x'.repeat(257) }],
-    ['input.email', { email: 'not-an-email' }],
-    ['input.email', { email: 'two@@example.com' }],
-    ['input.displayName', { displayName: '   ' }],
-    ['input.displayName', { displayName: 'n'.repeat(81) }],
-  ])('answers BAD_USER_INPUT naming %s for %j, and writes nothing', async (field, bad) => {
+    ['input.password', 'an 11-character password', { password: 'x'.repeat(11) }],
+    ['input.password', 'a 257-character password', { password: 'x'.repeat(257) }],
+    ['input.email', 'an email without @', { email: 'not-an-email' }],
+    ['input.email', 'an email with two @', { email: 'two@@example.com' }],
+    ['input.displayName', 'a blank display name', { displayName: '   ' }],
+    ['input.displayName', 'an 81-character display name', { displayName: 'n'.repeat(81) }],
+  ])('answers BAD_USER_INPUT naming %s for %s, and writes nothing', async (field, _label, bad) => {
     const before = await counts();
     const input = { email: `bad.${unique()}@example.com`, password: password(), displayName: 'Bad', ...bad };
     secrets.add(input.password);
@@ -260,6 +261,7 @@ describe('User.sessions', () => {
     const [header, payload, signature] = alice.accessToken.split('.');
     const raised = Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(payload!, 'base64url').toString()), roles: ['ADMIN'] })).toString('base64url');
     const result = await auth(SESSIONS, { reps: [{ __typename: 'User', id: alice.user.id }] }, `${header}.${raised}.${signature}`);
+    expect(result.status).toBe(401);
     expect(result.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
   });
 });
