@@ -10,3 +10,4 @@ export {
   badUserInput,
   type MaskOptions,
 } from './errors';
+export { renderErrorDocs } from './docs';
