@@ -216,6 +216,7 @@ export function createRedisEventBus<TEvent extends EventEnvelope>(options: Redis
     let desired = new Set<number>();
     const waker = new Waker();
     let stopping = false;
+    let ticks = 0;
 
     async function heartbeat(alive: boolean): Promise<string[]> {
       const members = (await command.eval(HEARTBEAT_SCRIPT, 1, membersKey, consumer, leaseMs, alive ? '1' : '0')) as string[];
@@ -246,7 +247,10 @@ export function createRedisEventBus<TEvent extends EventEnvelope>(options: Redis
           await command.eval(RELEASE_SCRIPT, 1, leaseKey(p), consumer);
         }
       }
-      if (gained) {
+      // Safety net: now and then look for entries stranded in a pending list (e.g. after a lost lease).
+      if (++ticks % 10 === 0) for (const p of owned) recovering.add(p);
+      const releasing = [...owned].some((p) => !desired.has(p));
+      if (gained || releasing) {
         waker.wake();
         await unblock(blocking, blockingId);
       }
@@ -364,16 +368,26 @@ export function createRedisEventBus<TEvent extends EventEnvelope>(options: Redis
             continue;
           }
           const keys = readable.flatMap(keysOfPartition);
-          const reply = await blocking.call(
-            'XREADGROUP', 'GROUP', group, consumer, 'COUNT', batchSize, 'BLOCK', blockMs,
-            'STREAMS', ...keys, ...keys.map(() => '>'),
-          );
-          if (!reply) continue;
-          await Promise.all(
-            toStreams(reply).map(({ key, entries }) =>
-              processEntries(Number(key.slice(key.lastIndexOf(':') + 1)), key, entries),
-            ),
-          );
+          // Busy from the read on: entries delivered to us must be handled (or handed back) before
+          // the partition is released, or they would sit in our pending list after the next owner recovered.
+          for (const p of readable) busy.set(p, (busy.get(p) ?? 0) + 1);
+          try {
+            const reply = await blocking.call(
+              'XREADGROUP', 'GROUP', group, consumer, 'COUNT', batchSize, 'BLOCK', blockMs,
+              'STREAMS', ...keys, ...keys.map(() => '>'),
+            );
+            await Promise.all(
+              toStreams(reply).map(({ key, entries }) =>
+                processEntries(Number(key.slice(key.lastIndexOf(':') + 1)), key, entries),
+              ),
+            );
+          } finally {
+            for (const p of readable) {
+              const count = (busy.get(p) ?? 1) - 1;
+              if (count === 0) busy.delete(p);
+              else busy.set(p, count);
+            }
+          }
         } catch (error) {
           if (stopping) break;
           logger.error({ group, consumer, error: errorMessage(error) }, 'consumer loop failed, retrying');

@@ -72,7 +72,8 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
     verify,
     async viewerFromAuthorization(header) {
       if (header === undefined || header === null || header === '') return anonymousViewer;
-      const match = /^Bearer ([A-Za-z0-9\-_]+\.[A-Za-z0-9\-_]+\.[A-Za-z0-9\-_]*)$/.exec(header.trim());
+      // The auth scheme is case-insensitive (RFC 9110 §11.1).
+      const match = /^Bearer ([A-Za-z0-9\-_]+\.[A-Za-z0-9\-_]+\.[A-Za-z0-9\-_]*)$/i.exec(header.trim());
       if (!match?.[1]) throw unauthenticated('Authorization header must be "Bearer <access token>".');
       return verify(match[1]);
     },

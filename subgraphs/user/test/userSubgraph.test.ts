@@ -235,6 +235,8 @@ describe('users', () => {
     const { users } = await ok(USERS, { search: '  LOVELACE ' }, tokenFor(ADA));
     expect(users.edges.map((edge: any) => edge.node.id)).toEqual([ADA, CY].sort()); // name, and email domain
     expect(users.totalCount).toBe(2);
+    // LIKE wildcards are searched for literally.
+    for (const search of ['%', '_', 'a%e', '\\']) expect((await ok(USERS, { search }, tokenFor(ADA))).users.totalCount).toBe(0);
     const none = await ok(USERS, { search: 'zzz-nobody' }, tokenFor(ADA));
     expect(none.users).toEqual({ edges: [], pageInfo: { hasNextPage: false, endCursor: null }, totalCount: 0 });
   });

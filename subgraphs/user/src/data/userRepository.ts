@@ -27,11 +27,13 @@ export function createUserRepository(prisma: PrismaClient): UserRepository {
   return {
     byId: (id) => loader.load(id),
     async list({ first, afterId, search }) {
-      const where = search
+      // Prisma passes `contains` to ILIKE as is: escape its wildcards so "%" or "_" match literally.
+      const pattern = search?.replace(/[\\%_]/g, '\\$&');
+      const where = pattern
         ? {
             OR: [
-              { displayName: { contains: search, mode: 'insensitive' as const } },
-              { email: { contains: search, mode: 'insensitive' as const } },
+              { displayName: { contains: pattern, mode: 'insensitive' as const } },
+              { email: { contains: pattern, mode: 'insensitive' as const } },
             ],
           }
         : {};
