@@ -100,6 +100,35 @@ export const taskDeletedV1 = defineEvent({
   aggregateId: (payload) => payload.taskId,
 });
 
+export const userSignedInV1 = defineEvent({
+  type: 'auth.signed-in',
+  version: 1,
+  source: 'auth',
+  description: 'A user started a session (log-in; sign-up emits auth.user-registered instead).',
+  schema: z.object({ userId: id, sessionId: id }),
+  aggregateId: (payload) => payload.userId,
+});
+
+export const taskCommentAddedV1 = defineEvent({
+  type: 'task.comment-added',
+  version: 1,
+  source: 'task',
+  description: 'Someone commented on a task. Carries who is involved so consumers need no lookup.',
+  schema: z.object({
+    commentId: id,
+    taskId: id,
+    projectId: id.nullable(),
+    title: z.string().min(1),
+    createdById: id,
+    assigneeId: id.nullable(),
+    /** The comment's author. */
+    actorId: id,
+    /** The start of the comment (at most 280 characters), for notifications. */
+    excerpt: z.string().min(1).max(280),
+  }),
+  aggregateId: (payload) => payload.taskId,
+});
+
 /** Current version of each type: what producers emit. Older versions stay in `domainEventRegistry`. */
 export const domainEventCatalogue = {
   'auth.user-registered': userRegisteredV1,
@@ -108,6 +137,8 @@ export const domainEventCatalogue = {
   'task.updated': taskUpdatedV1,
   'task.assigned': taskAssignedV1,
   'task.deleted': taskDeletedV1,
+  'task.comment-added': taskCommentAddedV1,
+  'auth.signed-in': userSignedInV1,
 } as const;
 
 /** Every version consumers accept (validated on publish and on consume). */
@@ -118,6 +149,8 @@ export const domainEventRegistry = createEventRegistry([
   taskUpdatedV1,
   taskAssignedV1,
   taskDeletedV1,
+  taskCommentAddedV1,
+  userSignedInV1,
 ]);
 
 export type DomainEventCatalogue = typeof domainEventCatalogue;

@@ -5,6 +5,8 @@ export {
   taskAssignedV1,
   taskCreatedV1,
   taskDeletedV1,
+  taskCommentAddedV1,
+  userSignedInV1,
   taskFieldSchema,
   taskPrioritySchema,
   taskStatusSchema,

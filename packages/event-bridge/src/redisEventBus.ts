@@ -169,7 +169,7 @@ export function createRedisEventBus<TEvent extends EventEnvelope>(options: Redis
     logger.error({ group, error, attempts }, 'event moved to dead letters');
   }
 
-  async function unblock(connection: Redis, clientId: number) {
+  async function unblock(clientId: number) {
     await command.call('CLIENT', 'UNBLOCK', String(clientId)).catch(() => undefined);
   }
 
@@ -252,7 +252,7 @@ export function createRedisEventBus<TEvent extends EventEnvelope>(options: Redis
       const releasing = [...owned].some((p) => !desired.has(p));
       if (gained || releasing) {
         waker.wake();
-        await unblock(blocking, blockingId);
+        await unblock(blockingId);
       }
     }
 
@@ -410,7 +410,7 @@ export function createRedisEventBus<TEvent extends EventEnvelope>(options: Redis
         stop.abort();
         clearTimeout(tickTimer);
         await ticking;
-        await unblock(blocking, blockingId);
+        await unblock(blockingId);
         const finished = await settle(running);
         blocking.disconnect();
         if (finished) {
@@ -523,7 +523,7 @@ export function createRedisEventBus<TEvent extends EventEnvelope>(options: Redis
     }
     if (added) {
       hub.waker.wake();
-      await unblock(hub.connection, await hub.clientId);
+      await unblock(await hub.clientId);
     }
     const close = async () => {
       listener.closed = true;
@@ -629,7 +629,7 @@ export function createRedisEventBus<TEvent extends EventEnvelope>(options: Redis
       closed = true;
       lifetime.abort();
       if (hub) {
-        await unblock(hub.connection, await hub.clientId.catch(() => 0));
+        await unblock(await hub.clientId.catch(() => 0));
         hub.connection.disconnect();
         await hub.running;
       }

@@ -32,15 +32,15 @@ export function runEventBusContract(name: string, harness: BusHarness): void {
 
     test('publish rejects an invalid payload, naming the type and the field, and delivers nothing', async () => {
       const { bus } = await open();
-      const seen: TestEvent[] = [];
-      await bus.subscribe({ group: unique('g'), types: ['shop.order-placed'], handler: async (event) => void seen.push(event) });
+      const seen: number[] = [];
+      await bus.subscribe({ group: unique('g'), types: ['shop.order-placed'], handler: async (event) => void seen.push(event.payload.seq) });
       const bad = { ...placed('o1', 1), payload: { orderId: 'o1', seq: 'one' } } as unknown as TestEvent;
       const good = placed('o1', 2);
       const attempt = bus.publish([good, bad]);
       await expect(attempt).rejects.toThrow(EventValidationError);
       await expect(attempt).rejects.toThrow(/shop\.order-placed.*payload\.seq/);
       await bus.publish(placed('o1', 3));
-      await eventually(() => expect(seen.map((event) => event.payload.seq)).toEqual([3]));
+      await eventually(() => expect(seen).toEqual([3]));
     });
 
     test('every group gets every event, each exactly once', async () => {

@@ -14,6 +14,13 @@ export async function recordRegistration(tx: unknown, registration: Registration
   ]);
 }
 
+/** `auth.signed-in`, written in the new session's transaction. */
+export async function recordSignIn(tx: unknown, signIn: { userId: string; sessionId: string }): Promise<void> {
+  await writeOutbox(tx as Parameters<typeof writeOutbox>[0], [
+    createDomainEvent('auth.signed-in', { source: 'auth', aggregateId: signIn.userId, payload: signIn }),
+  ]);
+}
+
 /**
  * Lets sign-up wait until the user subgraph has created the profile, so the AuthPayload's
  * `user` resolves at once. Every auth replica listens; the one holding the waiter answers it.

@@ -15,11 +15,8 @@ import { createTokenVerifier } from '@meridian/tokens';
 import { loadUserConfig, startUserService } from '@meridian/user-subgraph';
 import { PrismaClient } from '../src/generated/prisma/client';
 import { loadAuthConfig } from '../src/config';
-import { createAuthStore } from '../src/data/authStore';
-import { createAuthService } from '../src/domain/authService';
-import { createTokenIssuer } from '../src/domain/signingKeys';
-import { createProfileWaiter, recordRegistration } from '../src/events';
-import { createAuthSubgraph, JWKS_PATH } from '../src/server';
+import { JWKS_PATH } from '../src/server';
+import { buildAuthSubgraph } from '../src/service';
 
 export interface CapturedLogs {
   logger: Logger;
@@ -98,33 +95,13 @@ export async function startAuthPlatform(name: string): Promise<AuthPlatform> {
     stack.defer('auth database', () => auth.database.close());
     const prisma = new PrismaClient({ adapter: auth.database.adapter });
     stack.defer('auth prisma', () => prisma.$disconnect());
-    const store = createAuthStore(prisma);
-    const issuer = createTokenIssuer(store.signingKeys, {
-      issuer: config.tokens.issuer,
-      audience: config.tokens.audience,
-      accessTokenTtlSeconds: config.accessTokenTtlSeconds,
-    });
-    await issuer.init();
     const authLogger = logs.logger.child({ name: 'auth' });
     const relay = createOutboxRelay({ prisma, bus, logger: authLogger });
     stack.defer('auth relay', () => relay.stop());
-    const profiles = await createProfileWaiter(bus, config.signUpProfileTimeoutMs, authLogger);
-    stack.defer('profile waiter', () => profiles.close());
-    const service = createAuthService({
-      store,
-      issuer,
-      recordRegistration,
-      waitForProfile: profiles.waitForProfile,
-      afterCommit: () => relay.notify(),
-    });
     let authUrl = '';
-    const server = createAuthSubgraph({
-      prisma,
-      auth: service,
-      issuer,
-      verifier: createTokenVerifier({ jwksUrl: () => `${authUrl}${JWKS_PATH}`, issuer: config.tokens.issuer, audience: config.tokens.audience }),
-      logger: authLogger,
-    });
+    const verifier = createTokenVerifier({ jwksUrl: () => `${authUrl}${JWKS_PATH}`, issuer: config.tokens.issuer, audience: config.tokens.audience });
+    // The same wiring as startAuthService, on a database this harness owns (to inspect rows).
+    const server = await buildAuthSubgraph({ prisma, bus, relay, verifier, logger: authLogger, stack }, config);
     stack.defer('auth http', () => server.close());
     authUrl = (await server.listen(0)).url;
 

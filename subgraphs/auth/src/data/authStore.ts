@@ -33,7 +33,8 @@ export interface AuthStore {
     writeEvents: (tx: Prisma.TransactionClient) => Promise<void>;
   }): Promise<boolean>;
   findIdentityByEmail(email: string): Promise<IdentityRow | null>;
-  createSession(session: NewSession): Promise<void>;
+  /** Creates a session and its outbox events in one transaction. */
+  createSession(session: NewSession, writeEvents: (tx: Prisma.TransactionClient) => Promise<void>): Promise<void>;
   /** Spends `tokenHash` and stores `next` in its place, atomically. A spent token revokes its session. */
   rotateRefreshToken(tokenHash: string, next: { id: string; hash: string }, now: Date): Promise<RotationOutcome>;
   revokeSession(sessionId: string, identityId: string, reason: string): Promise<void>;
@@ -70,8 +71,11 @@ export function createAuthStore(prisma: PrismaClient): AuthStore {
       }
     },
     findIdentityByEmail: (email) => prisma.identity.findUnique({ where: { email } }),
-    async createSession(session) {
-      await prisma.$transaction((tx) => insertSession(tx, session));
+    async createSession(session, writeEvents) {
+      await prisma.$transaction(async (tx) => {
+        await insertSession(tx, session);
+        await writeEvents(tx);
+      });
     },
     rotateRefreshToken: (tokenHash, next, now) =>
       prisma.$transaction(async (tx): Promise<RotationOutcome> => {

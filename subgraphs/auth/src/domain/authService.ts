@@ -42,6 +42,8 @@ export interface AuthServiceDeps {
    * so the profile is created if and only if the account exists.
    */
   recordRegistration: (tx: unknown, registration: Registration) => Promise<void>;
+  /** Records a log-in (`auth.signed-in`) inside the new session's transaction. */
+  recordSignIn: (tx: unknown, signIn: { userId: string; sessionId: string }) => Promise<void>;
   /** Resolves once the user subgraph has the profile (or after a timeout: it will still arrive). */
   waitForProfile: (userId: string) => { ready: Promise<void>; cancel(): void };
   /** Wakes the outbox relay so the event leaves now rather than at the next poll. */
@@ -123,7 +125,8 @@ export function createAuthService(deps: AuthServiceDeps) {
       if (!identity || !ok) throw unauthenticated(INVALID_LOGIN);
       const refresh = newRefreshToken();
       const session = newSession(identity.id, device, refresh);
-      await deps.store.createSession(session);
+      await deps.store.createSession(session, (tx) => deps.recordSignIn(tx, { userId: identity.id, sessionId: session.id }));
+      deps.afterCommit();
       return issue(identity, session.id, refresh.token);
     },
 
