@@ -50,6 +50,7 @@ export const taskCreatedV1 = defineEvent({
   type: 'task.created',
   version: 1,
   source: 'task',
+  description: 'A task was created (with its full snapshot; an assigned task also emits task.assigned).',
   schema: z.object({ ...taskSnapshot, status: taskStatusSchema }),
   aggregateId: (payload) => payload.taskId,
 });
@@ -88,6 +89,7 @@ export const taskDeletedV1 = defineEvent({
   type: 'task.deleted',
   version: 1,
   source: 'task',
+  description: 'A task was deleted; read models drop it.',
   schema: z.object({
     taskId: id,
     projectId: id.nullable(),

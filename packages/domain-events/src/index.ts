@@ -30,3 +30,4 @@ export {
   validateEvent,
 } from './domainEvents';
 export type { CreateDomainEventInput, PlatformEventBusOptions, ValidateEventResult } from './domainEvents';
+export { renderEventDocs } from './docs';

@@ -119,7 +119,7 @@ function parseEvent(fields: Record<string, string>): unknown {
  * - `P:stream:<source>:<partition>`: events, partitioned by hash(aggregateId);
  * - `P:dead:<group>`: dead letters;
  * - `P:group:<group>:members` / `:lease:<partition>`: membership and partition leases.
- * See ADR-draft.md for why partitions are leased to one member at a time.
+ * See docs/adr/0006-event-delivery.md for why partitions are leased to one member at a time.
  */
 export function createRedisEventBus<TEvent extends EventEnvelope>(options: RedisEventBusOptions<TEvent>): EventBus<TEvent> {
   const { registry, streamPrefix: prefix } = options;

@@ -6,9 +6,10 @@
  */
 import { createDomainEvent, type DomainEventOf } from '@meridian/domain-events';
 import { writeOutbox, type OutboxWriter } from '@meridian/event-bridge';
+import { commentExcerpt, type CommentRecord } from './domain/comment';
 import type { TaskChanges, TaskRecord } from './domain/task';
 
-export type TaskEvent = DomainEventOf<'task.created' | 'task.updated' | 'task.assigned' | 'task.deleted'>;
+export type TaskEvent = DomainEventOf<'task.created' | 'task.updated' | 'task.assigned' | 'task.deleted' | 'task.comment-added'>;
 export type TaskEventType = TaskEvent['type'];
 
 /** The task's current state, as every task event but task.deleted carries it. */
@@ -64,6 +65,22 @@ export function taskDeletedEvent(task: TaskRecord, actorId: string): TaskEvent {
       createdById: task.createdById,
       assigneeId: task.assigneeId,
       actorId,
+    },
+  });
+}
+
+/** Carries the task's people so consumers (notifications) need no lookup; the actor is the author. */
+export function taskCommentAddedEvent(task: TaskRecord, comment: CommentRecord): TaskEvent {
+  return createDomainEvent('task.comment-added', {
+    payload: {
+      commentId: comment.id,
+      taskId: task.id,
+      projectId: task.projectId,
+      title: task.title,
+      createdById: task.createdById,
+      assigneeId: task.assigneeId,
+      actorId: comment.authorId,
+      excerpt: commentExcerpt(comment.body),
     },
   });
 }

@@ -1,6 +1,7 @@
 import { badUserInput, notFound } from '@meridian/errors';
 import type { SignedInViewer } from '@meridian/tokens';
 import { taskAssignedEvent, taskCreatedEvent, taskDeletedEvent, taskUpdatedEvent, type TaskEvent } from '../events';
+import type { CommentRecord } from './comment';
 import { newId } from './ids';
 import {
   assertMayChangeTask,
@@ -28,6 +29,15 @@ export interface TaskTransaction {
   updateTask(id: string, changes: TaskChanges & { assigneeId?: string | null }): Promise<TaskRecord>;
   deleteTask(id: string): Promise<void>;
   insertProject(project: NewProject & { id: string; ownerId: string }): Promise<ProjectRecord>;
+  /**
+   * Reads a task and keeps it from changing or disappearing until commit, without blocking other
+   * readers of the same lock (so comments on one task do not wait for each other).
+   */
+  shareLockTask(id: string): Promise<TaskRecord | null>;
+  insertComment(comment: { id: string; taskId: string; authorId: string; body: string }): Promise<CommentRecord>;
+  /** Reads a comment and locks it until commit. */
+  lockComment(id: string): Promise<CommentRecord | null>;
+  deleteComment(id: string): Promise<void>;
   /** Outbox: committed together with the change, or not at all. */
   recordEvents(events: readonly TaskEvent[]): Promise<void>;
 }
