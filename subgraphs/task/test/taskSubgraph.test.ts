@@ -75,7 +75,12 @@ function errorOf(result: GraphQLResponse) {
 }
 
 async function counts() {
-  return { tasks: await prisma.task.count(), projects: await prisma.project.count(), outbox: await prisma.outboxEvent.count() };
+  return {
+    tasks: await prisma.task.count(),
+    projects: await prisma.project.count(),
+    comments: await prisma.comment.count(),
+    outbox: await prisma.outboxEvent.count(),
+  };
 }
 
 const TASK_FIELDS = `id title description status priority dueAt assignee { id } createdBy { id } project { id name } createdAt updatedAt`;
@@ -441,13 +446,227 @@ describe('reading', () => {
   });
 });
 
+describe('comments', () => {
+  const ADD_COMMENT = `mutation($taskId: ID!, $body: String!) {
+    addComment(taskId: $taskId, body: $body) { id body author { id } createdAt task { id title commentCount } }
+  }`;
+  const DELETE_COMMENT = `mutation($id: ID!) { deleteComment(id: $id) }`;
+  const TASK_COMMENTS = `query($id: ID!, $first: Int, $after: String) {
+    task(id: $id) { commentCount comments(first: $first, after: $after) {
+      edges { cursor node { id body author { id } createdAt } } pageInfo { hasNextPage endCursor }
+    } }
+  }`;
+
+  async function addComment(taskId: string, body: string, token = tokenFor(BOB)) {
+    return (await ok<{ addComment: any }>(ADD_COMMENT, { taskId, body }, token)).addComment;
+  }
+
+  it('lets any member comment on any task, trims the body and records task.comment-added with it', async () => {
+    const { createProject: project } = await ok<{ createProject: any }>(CREATE_PROJECT, { input: { name: 'Comments' } }, tokenFor(ALICE));
+    const task = await createTask({ title: 'Review the draft', projectId: project.id, assigneeId: CAROL });
+    const before = await counts();
+    const commitsBefore = commits;
+
+    // Bob neither created nor is assigned the task: commenting is open to every member.
+    const comment = await addComment(task.id, '  Two typos on page 3.\n ');
+    expect(comment).toMatchObject({ body: 'Two typos on page 3.', author: { id: BOB }, task: { id: task.id, title: 'Review the draft', commentCount: 1 } });
+    expect(comment.id).toMatch(/^[0-9A-HJKMNP-TV-Z]{26}$/);
+    expect(new Date(comment.createdAt).toISOString()).toBe(comment.createdAt);
+
+    expect(await counts()).toEqual({ ...before, comments: before.comments + 1, outbox: before.outbox + 1 });
+    expect(commits).toBe(commitsBefore + 1);
+    const events = await prisma.outboxEvent.findMany({ where: { aggregateId: task.id, type: 'task.comment-added' } });
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({
+      source: 'task',
+      version: 1,
+      publishedAt: null,
+      payload: {
+        commentId: comment.id,
+        taskId: task.id,
+        projectId: project.id,
+        title: 'Review the draft',
+        createdById: ALICE,
+        assigneeId: CAROL,
+        actorId: BOB,
+        excerpt: 'Two typos on page 3.',
+      },
+    });
+  });
+
+  it('puts at most 280 characters of a long comment in the event, and the whole body in the comment', async () => {
+    const task = await createTask({ title: 'Long read' });
+    const body = 'All good. '.repeat(500).trim();
+    expect(body).toHaveLength(4_999);
+    const comment = await addComment(task.id, body, tokenFor(ALICE));
+    expect(comment.body).toBe(body);
+    const [event] = await prisma.outboxEvent.findMany({ where: { aggregateId: task.id, type: 'task.comment-added' } });
+    const excerpt = (event?.payload as { excerpt: string }).excerpt;
+    expect(excerpt.length).toBeLessThanOrEqual(280);
+    expect(excerpt.endsWith('…')).toBe(true);
+    expect(body.startsWith(excerpt.slice(0, -1))).toBe(true);
+  });
+
+  it('lists a task\'s comments oldest first, page by page, for every signed-in user', async () => {
+    const task = await createTask({ title: 'Chatty' });
+    const added: { id: string; createdAt: string }[] = [];
+    for (const [index, author] of [ALICE, BOB, ADMIN, ALICE, BOB].entries()) {
+      added.push(await addComment(task.id, `Comment ${index}`, tokenFor(author, author === ADMIN ? ['ADMIN'] : ['MEMBER'])));
+    }
+    const seen: { id: string; body: string; author: { id: string }; createdAt: string }[] = [];
+    let after: string | null = null;
+    let pages = 0;
+    for (;;) {
+      // VIEWERs may read comments, like everything else in the workspace.
+      const data: any = await ok(TASK_COMMENTS, { id: task.id, first: 2, after }, tokenFor(VIEWER, ['VIEWER']));
+      expect(data.task.commentCount).toBe(5);
+      seen.push(...data.task.comments.edges.map((edge: any) => edge.node));
+      pages++;
+      if (!data.task.comments.pageInfo.hasNextPage) break;
+      after = data.task.comments.pageInfo.endCursor;
+    }
+    expect(pages).toBe(3);
+    expect(seen.map(({ id, createdAt }) => ({ id, createdAt }))).toEqual(added.map(({ id, createdAt }) => ({ id, createdAt })));
+    expect(seen.map((comment) => comment.body)).toEqual(['Comment 0', 'Comment 1', 'Comment 2', 'Comment 3', 'Comment 4']);
+    expect(seen.map((comment) => comment.author.id)).toEqual([ALICE, BOB, ADMIN, ALICE, BOB]);
+
+    const empty = await createTask({ title: 'Quiet' });
+    const none: any = await ok(TASK_COMMENTS, { id: empty.id }, tokenFor(ALICE));
+    expect(none.task).toEqual({ commentCount: 0, comments: { edges: [], pageInfo: { hasNextPage: false, endCursor: null } } });
+
+    const tooMany = errorOf(await gql(TASK_COMMENTS, { id: task.id, first: 101 }, tokenFor(ALICE)));
+    expect(tooMany.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'first' });
+    const badCursor = errorOf(await gql(TASK_COMMENTS, { id: task.id, after: 'nope' }, tokenFor(ALICE)));
+    expect(badCursor.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'after' });
+  });
+
+  it('forbids VIEWERs and anonymous callers from commenting, and writes nothing', async () => {
+    const task = await createTask({ title: 'Read only for some' });
+    const before = await counts();
+    const commitsBefore = commits;
+    expect(errorOf(await gql(ADD_COMMENT, { taskId: task.id, body: 'Hi' }, tokenFor(VIEWER, ['VIEWER']))).extensions?.code).toBe('FORBIDDEN');
+    expect(errorOf(await gql(ADD_COMMENT, { taskId: task.id, body: 'Hi' }, tokenFor(CAROL, []))).extensions?.code).toBe('FORBIDDEN');
+    expect(errorOf(await gql(ADD_COMMENT, { taskId: task.id, body: 'Hi' })).extensions?.code).toBe('UNAUTHENTICATED');
+    expect(await counts()).toEqual(before);
+    expect(commits).toBe(commitsBefore);
+  });
+
+  it.each([
+    ['a blank body', '   \n\t'],
+    ['an empty body', ''],
+    ['a 5,001-character body', 'x'.repeat(5_001)],
+    ['a body with a NUL character', 'a\u0000b'],
+  ])('rejects %s with BAD_USER_INPUT naming body and writes nothing', async (_case, body) => {
+    const task = await createTask({ title: 'Validate me' });
+    const before = await counts();
+    const error = errorOf(await gql(ADD_COMMENT, { taskId: task.id, body }, tokenFor(BOB)));
+    expect(error.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'body' });
+    expect(error.message).toContain('body');
+    expect(await counts()).toEqual(before);
+  });
+
+  it('accepts exactly 5,000 characters after trimming', async () => {
+    const task = await createTask({ title: 'Edge' });
+    const comment = await addComment(task.id, `  ${'z'.repeat(5_000)}  `);
+    expect(comment.body).toHaveLength(5_000);
+  });
+
+  it('answers NOT_FOUND for a comment on an unknown task, and writes nothing', async () => {
+    const before = await counts();
+    const error = errorOf(await gql(ADD_COMMENT, { taskId: '01JUNKNOWN0000000000000000', body: 'Hello?' }, tokenFor(BOB)));
+    expect(error.extensions?.code).toBe('NOT_FOUND');
+    expect(await counts()).toEqual(before);
+  });
+
+  it('lets the author and ADMINs delete a comment; others get FORBIDDEN and nothing changes', async () => {
+    const task = await createTask({ title: 'Moderated' });
+    const mine = await addComment(task.id, 'Bob was here');
+    const other = await addComment(task.id, 'Bob again');
+    const before = await counts();
+
+    // Not even the task's creator may delete someone else's comment; nor may a demoted author.
+    for (const token of [tokenFor(ALICE), tokenFor(CAROL), tokenFor(BOB, ['VIEWER'])]) {
+      expect(errorOf(await gql(DELETE_COMMENT, { id: mine.id }, token)).extensions?.code).toBe('FORBIDDEN');
+    }
+    expect(errorOf(await gql(DELETE_COMMENT, { id: mine.id })).extensions?.code).toBe('UNAUTHENTICATED');
+    expect(await counts()).toEqual(before);
+
+    expect((await ok<{ deleteComment: string }>(DELETE_COMMENT, { id: mine.id }, tokenFor(BOB))).deleteComment).toBe(mine.id);
+    expect((await ok<{ deleteComment: string }>(DELETE_COMMENT, { id: other.id }, tokenFor(ADMIN, ['ADMIN']))).deleteComment).toBe(other.id);
+    expect(await counts()).toEqual({ ...before, comments: before.comments - 2 });
+
+    const data: any = await ok(TASK_COMMENTS, { id: task.id }, tokenFor(ALICE));
+    expect(data.task).toMatchObject({ commentCount: 0, comments: { edges: [] } });
+    expect(errorOf(await gql(DELETE_COMMENT, { id: mine.id }, tokenFor(BOB))).extensions?.code).toBe('NOT_FOUND');
+  });
+
+  it('deletes a task\'s comments with the task', async () => {
+    const task = await createTask({ title: 'Doomed' });
+    await addComment(task.id, 'First');
+    await addComment(task.id, 'Second');
+    expect(await prisma.comment.count({ where: { taskId: task.id } })).toBe(2);
+    await ok(DELETE_TASK, { id: task.id }, tokenFor(ALICE));
+    expect(await prisma.comment.count({ where: { taskId: task.id } })).toBe(0);
+  });
+
+  it('counts and lists the comments of N tasks with one query each', async () => {
+    const { createProject: project } = await ok<{ createProject: any }>(CREATE_PROJECT, { input: { name: 'Busy' } }, tokenFor(ALICE));
+    const expected: { id: string; commentCount: number; bodies: string[] }[] = [];
+    for (let index = 0; index < 4; index++) {
+      const task = await createTask({ title: `Busy ${index}`, projectId: project.id });
+      const bodies: string[] = [];
+      for (let number = 0; number < index; number++) {
+        bodies.push(`Task ${index} comment ${number}`);
+        await addComment(task.id, bodies[number]!);
+      }
+      expected.push({ id: task.id, commentCount: index, bodies: bodies.slice(0, 2) });
+    }
+
+    sqlLog.length = 0;
+    const data: any = await ok(
+      `query($filter: TaskFilter) { tasks(filter: $filter) { edges { node {
+         id commentCount comments(first: 2) { edges { node { body } } pageInfo { hasNextPage } }
+       } } } }`,
+      { filter: { projectId: project.id } },
+      tokenFor(VIEWER, ['VIEWER']),
+    );
+    const nodes = data.tasks.edges.map((edge: any) => edge.node);
+    expect(nodes.map((node: any) => ({ id: node.id, commentCount: node.commentCount, bodies: node.comments.edges.map((edge: any) => edge.node.body) }))).toEqual(expected);
+    expect(nodes.map((node: any) => node.comments.pageInfo.hasNextPage)).toEqual([false, false, false, true]);
+    // One for the tasks, one for every count, one for every page of comments.
+    expect(sqlLog).toHaveLength(3);
+    expect(sqlLog.filter((sql) => /COUNT/i.test(sql))).toHaveLength(1);
+  });
+
+  it('resolves N Comment references in one SQL query, for signed-in callers only', async () => {
+    const task = await createTask({ title: 'Referenced' });
+    const ids = [(await addComment(task.id, 'One')).id, (await addComment(task.id, 'Two')).id];
+    const QUERY = 'query($representations: [_Any!]!) { _entities(representations: $representations) { ... on Comment { id body task { id } } } }';
+    const representations = ids.map((id) => ({ __typename: 'Comment', id }));
+    sqlLog.length = 0;
+    const data = await ok<any>(QUERY, { representations }, tokenFor(CAROL));
+    expect(data._entities).toEqual([
+      { id: ids[0], body: 'One', task: { id: task.id } },
+      { id: ids[1], body: 'Two', task: { id: task.id } },
+    ]);
+    // One for the comments, one for their (shared) task.
+    expect(sqlLog).toHaveLength(2);
+    expect(errorOf(await gql(QUERY, { representations })).extensions?.code).toBe('UNAUTHENTICATED');
+  });
+});
+
 describe('publishing', () => {
   it('every outbox row is a valid catalogue event the relay publishes to the bus', async () => {
     const task = await createTask({ title: 'Announce it', assigneeId: BOB });
+    const { addComment: comment } = await ok<{ addComment: { id: string } }>(
+      'mutation($taskId: ID!) { addComment(taskId: $taskId, body: "On it") { id } }',
+      { taskId: task.id },
+      tokenFor(BOB),
+    );
     const bus = createPlatformEventBus();
     const received: DomainEvent[] = [];
     const listener = await bus.listen({
-      types: ['task.created', 'task.updated', 'task.assigned', 'task.deleted'],
+      types: ['task.created', 'task.updated', 'task.assigned', 'task.deleted', 'task.comment-added'],
       handler: (event) => {
         received.push(event);
       },
@@ -458,12 +677,13 @@ describe('publishing', () => {
       await relay.flush();
       expect(await prisma.outboxEvent.count({ where: { publishedAt: null } })).toBe(0);
       const deadline = Date.now() + 5_000;
-      while (!received.some((event) => event.aggregateId === task.id && event.type === 'task.assigned') && Date.now() < deadline) {
+      while (!received.some((event) => event.aggregateId === task.id && event.type === 'task.comment-added') && Date.now() < deadline) {
         await new Promise((resolve) => setImmediate(resolve));
       }
       const mine = received.filter((event) => event.aggregateId === task.id);
-      expect(mine.map((event) => event.type)).toEqual(['task.created', 'task.assigned']);
+      expect(mine.map((event) => event.type)).toEqual(['task.created', 'task.assigned', 'task.comment-added']);
       expect(mine[0]).toMatchObject({ source: 'task', payload: { taskId: task.id, title: 'Announce it', assigneeId: BOB, actorId: ALICE } });
+      expect(mine[2]).toMatchObject({ payload: { commentId: comment.id, taskId: task.id, actorId: BOB, excerpt: 'On it' } });
     } finally {
       await relay.stop();
       await listener.close();

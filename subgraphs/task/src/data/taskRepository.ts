@@ -1,9 +1,16 @@
 import DataLoader from 'dataloader';
-import type { Prisma, PrismaClient, Project as ProjectRow, Task as TaskRow, TaskStatus } from '../generated/prisma/client';
+import {
+  Prisma,
+  type Comment as CommentRow,
+  type PrismaClient,
+  type Project as ProjectRow,
+  type Task as TaskRow,
+  type TaskStatus,
+} from '../generated/prisma/client';
 import type { TaskStore, TaskTransaction } from '../domain/taskCommands';
 import { recordTaskEvents } from '../events';
 
-export type { TaskRow, ProjectRow };
+export type { TaskRow, ProjectRow, CommentRow };
 
 /**
  * A user as this subgraph knows one: by id only. Resolvers return these as entity references;
@@ -41,6 +48,15 @@ export interface TaskRepository extends TaskStore {
   /** Batched like taskById. */
   projectById(id: string): Promise<ProjectRow | null>;
   listProjects(page: PageRequest): Promise<Page<ProjectRow>>;
+  /** Batched like taskById. */
+  commentById(id: string): Promise<CommentRow | null>;
+  /**
+   * A task's comments, oldest first. Batched: the pages of every task asked for in one tick
+   * (a list of tasks) become one query per distinct page request, in practice one.
+   */
+  listComments(taskId: string, page: PageRequest): Promise<Page<CommentRow>>;
+  /** Batched: the counts of every task asked for in one tick become one grouped query. */
+  commentCount(taskId: string): Promise<number>;
 }
 
 export interface TaskRepositoryOptions {
@@ -60,9 +76,54 @@ export function createTaskRepository(prisma: PrismaClient, options: TaskReposito
     return ids.map((id) => byId.get(id) ?? null);
   });
 
+  const comments = new DataLoader<string, CommentRow | null>(async (ids) => {
+    const rows = await prisma.comment.findMany({ where: { id: { in: [...ids] } } });
+    const byId = new Map(rows.map((row) => [row.id, row]));
+    return ids.map((id) => byId.get(id) ?? null);
+  });
+  const commentPages = new DataLoader<CommentPageKey, Page<CommentRow>, string>(
+    async (keys) => {
+      const pages = new Map<string, Page<CommentRow>>();
+      // Tasks of one list share their page arguments, so this is one query per list.
+      const groups = new Map<string, { page: PageRequest; taskIds: string[] }>();
+      for (const key of keys) {
+        const groupKey = `${key.page.first}:${key.page.afterId ?? ''}`;
+        const group = groups.get(groupKey) ?? { page: key.page, taskIds: [] };
+        group.taskIds.push(key.taskId);
+        groups.set(groupKey, group);
+      }
+      for (const [groupKey, { page, taskIds }] of groups) {
+        const byTask = new Map<string, CommentRow[]>();
+        for (const row of await listCommentsOfTasks(prisma, taskIds, page)) {
+          const rows = byTask.get(row.taskId);
+          if (rows) rows.push(row);
+          else byTask.set(row.taskId, [row]);
+        }
+        for (const taskId of taskIds) {
+          const mine = byTask.get(taskId) ?? [];
+          pages.set(`${taskId}|${groupKey}`, { rows: mine.slice(0, page.first), hasNextPage: mine.length > page.first });
+        }
+      }
+      return keys.map((key) => pages.get(commentPageKey(key))!);
+    },
+    { cacheKeyFn: commentPageKey },
+  );
+  const commentCounts = new DataLoader<string, number>(async (taskIds) => {
+    const groups = await prisma.comment.groupBy({ by: ['taskId'], where: { taskId: { in: [...taskIds] } }, _count: { _all: true } });
+    const byTask = new Map(groups.map((group) => [group.taskId, group._count._all]));
+    return taskIds.map((taskId) => byTask.get(taskId) ?? 0);
+  });
+
   return {
     taskById: (id) => tasks.load(id),
     projectById: (id) => projects.load(id),
+    commentById: (id) => comments.load(id),
+    async listComments(taskId, page) {
+      const result = await commentPages.load({ taskId, page });
+      for (const row of result.rows) comments.prime(row.id, row);
+      return result;
+    },
+    commentCount: (taskId) => commentCounts.load(taskId),
 
     async listTasks(filter, { first, afterId }) {
       const where: Prisma.TaskWhereInput = {
@@ -93,10 +154,55 @@ export function createTaskRepository(prisma: PrismaClient, options: TaskReposito
       // Writes bypass the loaders: forget what they may hold so later reads in this request see the change.
       tasks.clearAll();
       projects.clearAll();
+      comments.clearAll();
+      commentPages.clearAll();
+      commentCounts.clearAll();
       options.afterCommit?.();
       return result;
     },
   };
+}
+
+interface CommentPageKey {
+  taskId: string;
+  page: PageRequest;
+}
+
+function commentPageKey({ taskId, page }: CommentPageKey): string {
+  return `${taskId}|${page.first}:${page.afterId ?? ''}`;
+}
+
+interface CommentSqlRow {
+  id: string;
+  task_id: string;
+  author_id: string;
+  body: string;
+  created_at: Date;
+  updated_at: Date;
+}
+
+/**
+ * Up to `first + 1` comments of each task (the extra row tells `hasNextPage`), in one query:
+ * Prisma's `take` limits a whole result, not each task's share of it, hence the window function.
+ */
+async function listCommentsOfTasks(prisma: PrismaClient, taskIds: string[], { first, afterId }: PageRequest): Promise<CommentRow[]> {
+  const rows = await prisma.$queryRaw<CommentSqlRow[]>`
+    SELECT id, task_id, author_id, body, created_at, updated_at
+    FROM (
+      SELECT c.*, row_number() OVER (PARTITION BY c.task_id ORDER BY c.id) AS position
+      FROM comments c
+      WHERE c.task_id IN (${Prisma.join(taskIds)})${afterId !== undefined ? Prisma.sql` AND c.id > ${afterId}` : Prisma.empty}
+    ) ranked
+    WHERE position <= ${first + 1}
+    ORDER BY task_id, id`;
+  return rows.map((row) => ({
+    id: row.id,
+    taskId: row.task_id,
+    authorId: row.author_id,
+    body: row.body,
+    createdAt: new Date(row.created_at),
+    updatedAt: new Date(row.updated_at),
+  }));
 }
 
 /** Prisma passes `contains` to LIKE as it is: escape wildcards so a search for "50%" means those characters. */
@@ -121,6 +227,21 @@ function createTransaction(tx: Prisma.TransactionClient): TaskTransaction {
       await tx.task.delete({ where: { id } });
     },
     insertProject: (project) => tx.project.create({ data: project }),
+    async shareLockTask(id) {
+      // FOR SHARE: updates and deletes of the task wait for this commit; other comments do not.
+      const locked = await tx.$queryRaw<{ id: string }[]>`SELECT id FROM tasks WHERE id = ${id} FOR SHARE`;
+      if (locked.length === 0) return null;
+      return tx.task.findUnique({ where: { id } });
+    },
+    insertComment: (comment) => tx.comment.create({ data: comment }),
+    async lockComment(id) {
+      const locked = await tx.$queryRaw<{ id: string }[]>`SELECT id FROM comments WHERE id = ${id} FOR UPDATE`;
+      if (locked.length === 0) return null;
+      return tx.comment.findUnique({ where: { id } });
+    },
+    async deleteComment(id) {
+      await tx.comment.delete({ where: { id } });
+    },
     recordEvents: (events) => recordTaskEvents(tx, events),
   };
 }

@@ -1,5 +1,6 @@
 import { requireSignedIn } from '@meridian/service-kit';
 import type { MutationResolvers } from '../generated/resolvers-types';
+import { addComment, deleteComment } from '../domain/commentCommands';
 import { assignTask, createProject, createTask, deleteTask, updateTask } from '../domain/taskCommands';
 
 // Resolvers only translate GraphQL to use cases; the rules live in src/domain.
@@ -9,4 +10,6 @@ export const Mutation: MutationResolvers = {
   updateTask: (_parent, { id, input }, { viewer, tasks }) => updateTask(tasks, requireSignedIn(viewer), id, input),
   assignTask: (_parent, { id, assigneeId }, { viewer, tasks }) => assignTask(tasks, requireSignedIn(viewer), id, assigneeId),
   deleteTask: (_parent, { id }, { viewer, tasks }) => deleteTask(tasks, requireSignedIn(viewer), id),
+  addComment: (_parent, { taskId, body }, { viewer, tasks }) => addComment(tasks, requireSignedIn(viewer), taskId, body),
+  deleteComment: (_parent, { id }, { viewer, tasks }) => deleteComment(tasks, requireSignedIn(viewer), id),
 };
