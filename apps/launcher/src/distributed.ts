@@ -5,7 +5,7 @@ export interface DistributedOptions {
   /** Base environment (database URLs, REDIS_URL, ...). */
   env: Record<string, string | undefined>;
   /** Ports per service; one port per gateway replica (default 4000, 4010, 4020...). */
-  ports?: { auth: number; user: number; task: number; gateway: number[] };
+  ports?: { auth: number; user: number; task: number; notification: number; gateway: number[] };
   gatewayReplicas?: number;
 }
 
@@ -19,6 +19,7 @@ const SUBGRAPHS = [
   { name: 'auth', entry: 'subgraphs/auth/src/main.ts', portVariable: 'AUTH_PORT' },
   { name: 'user', entry: 'subgraphs/user/src/main.ts', portVariable: 'USER_PORT' },
   { name: 'task', entry: 'subgraphs/task/src/main.ts', portVariable: 'TASK_PORT' },
+  { name: 'notification', entry: 'subgraphs/notification/src/main.ts', portVariable: 'NOTIFICATION_PORT' },
 ] as const;
 
 /**
@@ -32,6 +33,7 @@ export function startDistributedPlatform(options: DistributedOptions): Promise<D
     auth: 4002,
     user: 4001,
     task: 4003,
+    notification: 4004,
     gateway: Array.from({ length: replicas }, (_, replica) => 4000 + replica * 10),
   };
   if (ports.gateway.length < replicas) throw new Error(`${replicas} gateway replicas need ${replicas} gateway ports.`);
@@ -41,8 +43,9 @@ export function startDistributedPlatform(options: DistributedOptions): Promise<D
     AUTH_SUBGRAPH_URL: `http://127.0.0.1:${ports.auth}/graphql`,
     USER_SUBGRAPH_URL: `http://127.0.0.1:${ports.user}/graphql`,
     TASK_SUBGRAPH_URL: `http://127.0.0.1:${ports.task}/graphql`,
+    NOTIFICATION_SUBGRAPH_URL: `http://127.0.0.1:${ports.notification}/graphql`,
   };
-  for (const variable of ['REDIS_URL', 'AUTH_DATABASE_URL', 'USER_DATABASE_URL', 'TASK_DATABASE_URL']) {
+  for (const variable of ['REDIS_URL', ...SUBGRAPHS.map((subgraph) => `${subgraph.name.toUpperCase()}_DATABASE_URL`)]) {
     if (!base[variable]) throw new Error(`Distributed mode needs ${variable} to be set.`);
   }
   return startWithCleanup(async (stack) => {

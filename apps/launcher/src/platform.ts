@@ -1,6 +1,7 @@
 import { startAuthService, loadAuthConfig } from '@meridian/auth-subgraph';
 import { startUserService, loadUserConfig } from '@meridian/user-subgraph';
 import { startTaskService, loadTaskConfig } from '@meridian/task-subgraph';
+import { startNotificationService, loadNotificationConfig } from '@meridian/notification-subgraph';
 import { startGatewayService, loadGatewayConfig } from '@meridian/gateway';
 import { createPlatformEventBus } from '@meridian/domain-events';
 import { createLogger, startWithCleanup, type ServiceHandle } from '@meridian/service-kit';
@@ -17,7 +18,7 @@ export interface PlatformOptions {
 
 export interface Platform {
   gatewayUrl: string;
-  services: Record<'auth' | 'user' | 'task' | 'gateway', ServiceHandle>;
+  services: Record<'auth' | 'user' | 'task' | 'notification' | 'gateway', ServiceHandle>;
   stop(): Promise<void>;
 }
 
@@ -55,9 +56,12 @@ export function startPlatform(options: PlatformOptions = {}): Promise<Platform> 
       startAuthService({ config: loadAuthConfig(env), bus, logger: createLogger('auth', logLevel) }),
     );
     const tokenEnv = { ...env, JWKS_URL: env.JWKS_URL ?? `${auth.url}/.well-known/jwks.json` };
-    const [user, task] = await Promise.all([
+    const [user, task, notification] = await Promise.all([
       start('user', () => startUserService({ config: loadUserConfig(tokenEnv), bus, logger: createLogger('user', logLevel) })),
       start('task', () => startTaskService({ config: loadTaskConfig(tokenEnv), bus, logger: createLogger('task', logLevel) })),
+      start('notification', () =>
+        startNotificationService({ config: loadNotificationConfig(tokenEnv), bus, logger: createLogger('notification', logLevel) }),
+      ),
     ]);
     const gateway = await start('gateway', () =>
       startGatewayService({
@@ -66,13 +70,14 @@ export function startPlatform(options: PlatformOptions = {}): Promise<Platform> 
           AUTH_SUBGRAPH_URL: `${auth.url}/graphql`,
           USER_SUBGRAPH_URL: `${user.url}/graphql`,
           TASK_SUBGRAPH_URL: `${task.url}/graphql`,
+          NOTIFICATION_SUBGRAPH_URL: `${notification.url}/graphql`,
         }),
         logger: createLogger('gateway', logLevel),
       }),
     );
     return {
       gatewayUrl: `${gateway.url}/graphql`,
-      services: { auth, user, task, gateway },
+      services: { auth, user, task, notification, gateway },
       stop: () => stack.stop(),
     };
   });

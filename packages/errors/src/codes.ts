@@ -27,6 +27,14 @@ export const errorCodes = {
     httpStatus: 429,
     description: 'Too many requests; retry after the number of seconds in `extensions.retryAfter`.',
   },
+  SUBSCRIBER_TOO_SLOW: {
+    httpStatus: 503,
+    description: 'A subscriber did not read its events fast enough and was ended rather than silently dropping events; resubscribe with the last cursor.',
+  },
+  SUBGRAPH_UNAVAILABLE: {
+    httpStatus: 502,
+    description: 'A subgraph needed for this operation cannot be reached or went away; `extensions.serviceName` names it. Retry later.',
+  },
   INTERNAL_SERVER_ERROR: {
     httpStatus: 500,
     description: 'An unexpected error. Details are logged on the server and never sent to clients.',

@@ -24,6 +24,8 @@ export interface OutboxEventRow {
 /** Structural type: the `tx` of any service's `prisma.$transaction(async (tx) => ...)` fits. */
 export interface OutboxWriter {
   outboxEvent: { createMany(args: { data: OutboxEventRow[] }): PromiseLike<unknown> };
+  /** Present on every Prisma client; when it is, the rows go in with one raw INSERT (cheaper than createMany). */
+  $executeRaw?: RawSqlClient['$executeRaw'];
 }
 
 /** The raw-SQL part of a Prisma client (or transaction client). */
@@ -44,6 +46,20 @@ export interface TransactionRunner<TTx> {
 export async function writeOutbox(tx: OutboxWriter, events: EventEnvelope | readonly EventEnvelope[]): Promise<void> {
   const list = (Array.isArray(events) ? events : [events]) as readonly EventEnvelope[];
   if (list.length === 0) return;
+  if (typeof tx.$executeRaw === 'function') {
+    // One statement whatever the batch size: column arrays unnested into rows. Prisma's createMany
+    // compiles a new query plan per row count, which costs more CPU than the insert itself.
+    await tx.$executeRaw`
+      INSERT INTO outbox_events (id, type, version, source, aggregate_id, occurred_at, traceparent, payload)
+      SELECT id, type, version, source, aggregate_id, occurred_at::timestamptz, traceparent, payload::jsonb
+      FROM unnest(
+        ${list.map((event) => event.id)}::text[], ${list.map((event) => event.type)}::text[],
+        ${list.map((event) => event.version)}::int[], ${list.map((event) => event.source)}::text[],
+        ${list.map((event) => event.aggregateId)}::text[], ${list.map((event) => new Date(event.occurredAt).toISOString())}::text[],
+        ${list.map((event) => event.traceparent ?? null)}::text[], ${list.map((event) => JSON.stringify(event.payload))}::text[]
+      ) AS rows (id, type, version, source, aggregate_id, occurred_at, traceparent, payload)`;
+    return;
+  }
   await tx.outboxEvent.createMany({
     data: list.map((event) => ({
       id: event.id,

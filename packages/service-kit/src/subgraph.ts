@@ -7,11 +7,13 @@ import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHt
 import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
-import type { DocumentNode } from 'graphql';
+import type { DocumentNode, GraphQLSchema } from 'graphql';
+import { useServer } from 'graphql-ws/use/ws';
 import { createErrorMasker } from '@meridian/errors';
 import type { TokenVerifier, Viewer } from '@meridian/tokens';
 import type { Logger } from './logger';
 import { listen, type RunningServer } from './http';
+import { attachWebSocketServer } from './websocket';
 
 export interface BaseContext {
   viewer: Viewer;
@@ -59,8 +61,10 @@ export function createSubgraphServer<TContext extends BaseContext>(
   const app = express();
   app.disable('x-powered-by');
   const httpServer = http.createServer(app);
+  const schema = buildSubgraphSchema({ typeDefs: options.typeDefs, resolvers: options.resolvers as GraphQLResolverMap<unknown> });
+  const subscriptions = schema.getSubscriptionType() ? serveSubscriptions(schema, httpServer, options) : undefined;
   const apollo = new ApolloServer<TContext>({
-    schema: buildSubgraphSchema({ typeDefs: options.typeDefs, resolvers: options.resolvers as GraphQLResolverMap<unknown> }),
+    schema,
     introspection: !options.production,
     includeStacktraceInErrorResponses: false,
     formatError: createErrorMasker({
@@ -68,6 +72,7 @@ export function createSubgraphServer<TContext extends BaseContext>(
     }),
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
+      ...(subscriptions ? [{ serverWillStart: async () => ({ drainServer: () => subscriptions.close() }) }] : []),
       ApolloServerPluginLandingPageDisabled(),
       // Federated traces (ftv1) only feed Apollo's hosted studio, which we do not use.
       ApolloServerPluginInlineTraceDisabled(),
@@ -127,6 +132,53 @@ export function createSubgraphServer<TContext extends BaseContext>(
       // stop() drains the HTTP server through the drain plugin.
       if (started) await apollo.stop();
       else if (httpServer.listening) await running?.close();
+    },
+  };
+}
+
+/**
+ * Subscription fields are served over graphql-ws on the same port and path. The gateway is the
+ * client: it sends the end user's bearer token as `connectionParams.authorization`; a bad token
+ * closes the socket with 4403 (Forbidden), as the protocol defines.
+ */
+function serveSubscriptions<TContext extends BaseContext>(
+  schema: GraphQLSchema,
+  httpServer: http.Server,
+  options: SubgraphServerOptions<TContext>,
+) {
+  const wsServer = attachWebSocketServer(httpServer, '/graphql');
+  const disposable = useServer<{ authorization?: unknown }, { viewer: Viewer }>(
+    {
+      schema,
+      connectionInitWaitTimeout: 5_000,
+      onConnect: async (ctx) => {
+        const authorization = ctx.connectionParams?.authorization;
+        try {
+          ctx.extra.viewer = await options.verifier.viewerFromAuthorization(typeof authorization === 'string' ? authorization : undefined);
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      context: async (ctx) => {
+        const requestId = randomUUID();
+        return options.createContext({
+          viewer: ctx.extra.viewer!,
+          requestId,
+          logger: options.logger.child({ requestId, transport: 'ws' }),
+          client: { ip: ctx.extra.request.socket.remoteAddress },
+        });
+      },
+      onError: (_ctx, _id, _payload, errors) => {
+        options.logger.warn({ errors: errors.map((error) => error.message) }, 'subscription error');
+      },
+    },
+    wsServer,
+  );
+  return {
+    close: async () => {
+      await disposable.dispose();
+      await new Promise<void>((resolve) => wsServer.close(() => resolve()));
     },
   };
 }

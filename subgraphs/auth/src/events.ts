@@ -1,7 +1,7 @@
 import { writeOutbox, type EventBus, type Subscription } from '@meridian/event-bridge';
 import { createDomainEvent, type DomainEvent } from '@meridian/domain-events';
 import type { Logger } from '@meridian/service-kit';
-import type { Registration } from './domain/authService';
+import type { PasswordResetMessage, Registration, RolesChange } from './domain/authService';
 
 /** `auth.user-registered`, written in the account's transaction. */
 export async function recordRegistration(tx: unknown, registration: Registration): Promise<void> {
@@ -20,6 +20,26 @@ export async function recordSignIn(tx: unknown, signIn: { userId: string; sessio
     createDomainEvent('auth.signed-in', { source: 'auth', aggregateId: signIn.userId, payload: signIn }),
   ]);
 }
+
+/**
+ * Hands a password-reset token to the notification channel, in the token's transaction.
+ * The event type `auth.password-reset-requested` is not in the catalogue yet; once it is, the
+ * body becomes one line:
+ *   await writeOutbox(tx as ..., [createDomainEvent('auth.password-reset-requested', { source: 'auth', aggregateId: message.userId, payload: { ...message, expiresAt: message.expiresAt.toISOString() } })]);
+ * Until then nothing is sent, and a warning (without the token) says so.
+ */
+export function createPasswordResetDelivery(logger: Logger) {
+  return async (_tx: unknown, message: PasswordResetMessage): Promise<void> => {
+    logger.warn({ userId: message.userId }, 'password reset requested, but no delivery channel is wired yet (auth.password-reset-requested)');
+  };
+}
+
+/**
+ * Tells the user subgraph that roles changed, in the change's transaction. Becomes
+ *   await writeOutbox(tx as ..., [createDomainEvent('auth.roles-changed', { source: 'auth', aggregateId: change.userId, payload: change })]);
+ * once `auth.roles-changed` is in the catalogue. Until then the user subgraph's `roles` lag.
+ */
+export async function recordRolesChanged(_tx: unknown, _change: RolesChange): Promise<void> {}
 
 /**
  * Lets sign-up wait until the user subgraph has created the profile, so the AuthPayload's

@@ -9,10 +9,19 @@ import {
 import { PrismaClient } from './generated/prisma/client';
 import type { AuthConfig } from './config';
 import { createAuthStore } from './data/authStore';
-import { createAuthService } from './domain/authService';
+import { createAuthService, type AuthServiceDeps } from './domain/authService';
+import type { Clock } from './domain/clock';
+import { createSecretBox } from './domain/secretBox';
 import { createTokenIssuer } from './domain/signingKeys';
-import { createProfileWaiter, recordRegistration, recordSignIn } from './events';
+import { createPasswordResetDelivery, createProfileWaiter, recordRegistration, recordRolesChanged, recordSignIn } from './events';
+import { createSecretsKeyLoader } from './secretsKey';
 import { createAuthSubgraph } from './server';
+
+/** Seams for tests: a clock they can advance, a mailbox for reset tokens. */
+export interface AuthBuildOptions {
+  clock?: Clock;
+  deliverPasswordReset?: AuthServiceDeps['deliverPasswordReset'];
+}
 
 /** Starts the auth service: database, signing keys, outbox relay, HTTP + JWKS. */
 export function startAuthService(options: { config: AuthConfig; bus?: PlatformEventBus; logger?: Logger }): Promise<ServiceHandle> {
@@ -24,13 +33,16 @@ export function startAuthService(options: { config: AuthConfig; bus?: PlatformEv
 }
 
 /** Wires the auth subgraph from its infrastructure (also used by tests that own the database). */
-export async function buildAuthSubgraph(wiring: ServiceWiring<PrismaClient>, config: AuthConfig): Promise<SubgraphServer> {
+export async function buildAuthSubgraph(wiring: ServiceWiring<PrismaClient>, config: AuthConfig, options: AuthBuildOptions = {}): Promise<SubgraphServer> {
   const { prisma, bus, relay, verifier, logger, stack } = wiring;
   const store = createAuthStore(prisma);
   const issuer = createTokenIssuer(store.signingKeys, {
     issuer: config.tokens.issuer,
     audience: config.tokens.audience,
     accessTokenTtlSeconds: config.accessTokenTtlSeconds,
+    keyOverlapSeconds: config.signingKeyOverlapSeconds,
+    keyCacheMs: config.signingKeyCacheMs,
+    ...(options.clock ? { clock: options.clock } : {}),
   });
   await issuer.init();
   const profiles = await createProfileWaiter(bus, config.signUpProfileTimeoutMs, logger);
@@ -40,8 +52,21 @@ export async function buildAuthSubgraph(wiring: ServiceWiring<PrismaClient>, con
     issuer,
     recordRegistration,
     recordSignIn,
+    recordRolesChanged,
+    deliverPasswordReset: options.deliverPasswordReset ?? createPasswordResetDelivery(logger),
     waitForProfile: profiles.waitForProfile,
     afterCommit: () => relay.notify(),
+    secrets: createSecretBox(createSecretsKeyLoader(config)),
+    bootstrapAdminEmails: config.bootstrapAdminEmails,
+    ...(options.clock ? { clock: options.clock } : {}),
   });
+  // Every replica runs the check; retiring is idempotent.
+  const retireKeys = () => {
+    auth.retireSigningKeys().catch((error: unknown) => logger.error({ err: error }, 'signing-key retirement check failed'));
+  };
+  retireKeys();
+  const keyCheck = setInterval(retireKeys, config.signingKeyCheckIntervalMs);
+  keyCheck.unref();
+  stack.defer('signing-key check', () => clearInterval(keyCheck));
   return createAuthSubgraph({ prisma, auth, issuer, verifier, logger, production: config.production });
 }

@@ -17,6 +17,23 @@ import { PrismaClient } from '../src/generated/prisma/client';
 import { loadAuthConfig } from '../src/config';
 import { JWKS_PATH } from '../src/server';
 import { buildAuthSubgraph } from '../src/service';
+import type { Clock } from '../src/domain/clock';
+import type { PasswordResetMessage } from '../src/domain/authService';
+
+/** Real time plus an offset the test moves forward: backoff and expiries without sleeping. */
+export interface TestClock extends Clock {
+  advance(ms: number): void;
+}
+
+export function createTestClock(): TestClock {
+  let offset = 0;
+  return {
+    now: () => new Date(Date.now() + offset),
+    advance(ms) {
+      offset += ms;
+    },
+  };
+}
 
 export interface CapturedLogs {
   logger: Logger;
@@ -65,10 +82,13 @@ export interface AuthPlatform {
   prisma: PrismaClient;
   bus: EventBus<DomainEvent>;
   logs: CapturedLogs;
+  clock: TestClock;
+  /** Password-reset messages the service handed to its delivery channel (never logged). */
+  mailbox: PasswordResetMessage[];
   stop(): Promise<void>;
 }
 
-export async function startAuthPlatform(name: string): Promise<AuthPlatform> {
+export async function startAuthPlatform(name: string, options: { env?: Record<string, string> } = {}): Promise<AuthPlatform> {
   const stack = createShutdownStack();
   try {
     const logs = captureLogs();
@@ -89,7 +109,9 @@ export async function startAuthPlatform(name: string): Promise<AuthPlatform> {
     }
 
     // Auth, wired as src/service.ts does it.
-    const config = loadAuthConfig({ AUTH_PORT: '0', DATA_DIR: ':memory:', LOG_LEVEL: 'trace' });
+    const config = loadAuthConfig({ AUTH_PORT: '0', DATA_DIR: ':memory:', LOG_LEVEL: 'trace', ...options.env });
+    const clock = createTestClock();
+    const mailbox: PasswordResetMessage[] = [];
     const auth = await migratedDatabase('auth');
     stack.defer('auth test database', () => auth.testDb.drop());
     stack.defer('auth database', () => auth.database.close());
@@ -101,7 +123,12 @@ export async function startAuthPlatform(name: string): Promise<AuthPlatform> {
     let authUrl = '';
     const verifier = createTokenVerifier({ jwksUrl: () => `${authUrl}${JWKS_PATH}`, issuer: config.tokens.issuer, audience: config.tokens.audience });
     // The same wiring as startAuthService, on a database this harness owns (to inspect rows).
-    const server = await buildAuthSubgraph({ prisma, bus, relay, verifier, logger: authLogger, stack }, config);
+    const server = await buildAuthSubgraph({ prisma, bus, relay, verifier, logger: authLogger, stack }, config, {
+      clock,
+      deliverPasswordReset: async (_tx, message) => {
+        mailbox.push(message);
+      },
+    });
     stack.defer('auth http', () => server.close());
     authUrl = (await server.listen(0)).url;
 
@@ -135,6 +162,8 @@ export async function startAuthPlatform(name: string): Promise<AuthPlatform> {
       prisma,
       bus,
       logs,
+      clock,
+      mailbox,
       stop: () => stack.stop(),
     };
   } catch (error) {

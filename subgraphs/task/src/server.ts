@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { createSubgraphServer, readSchema, type Logger, type SubgraphServer } from '@meridian/service-kit';
+import { createSubgraphServer, readSchema, type Logger, type PlatformEventBus, type SubgraphServer } from '@meridian/service-kit';
 import type { TokenVerifier } from '@meridian/tokens';
 import type { PrismaClient } from './generated/prisma/client';
 import { createTaskRepository } from './data/taskRepository';
@@ -10,6 +10,7 @@ export const TASK_SCHEMA_PATH = path.join(__dirname, 'schema.graphql');
 export interface TaskSubgraphDeps {
   prisma: PrismaClient;
   verifier: TokenVerifier;
+  bus: PlatformEventBus;
   logger: Logger;
   production?: boolean;
   /** Called after each committed change; the service passes the outbox relay's notify(). */
@@ -26,7 +27,12 @@ export function createTaskSubgraph(deps: TaskSubgraphDeps): SubgraphServer {
     logger: deps.logger,
     production: deps.production,
     // A repository per request: its DataLoaders must not cache across users or requests.
-    createContext: (base) => ({ ...base, tasks: createTaskRepository(deps.prisma, { afterCommit: deps.afterCommit }) }),
+    createContext: (base) => ({
+      ...base,
+      tasks: createTaskRepository(deps.prisma, { afterCommit: deps.afterCommit }),
+      bus: deps.bus,
+      loadTaskFresh: (id: string) => createTaskRepository(deps.prisma).taskById(id),
+    }),
     isReady: async () => {
       await deps.prisma.$queryRaw`SELECT 1`;
     },

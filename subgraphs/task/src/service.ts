@@ -8,7 +8,7 @@ export function startTaskService(options: { config: TaskConfig; bus?: PlatformEv
   return startSubgraphService({
     ...options,
     createPrisma: (adapter) => new PrismaClient({ adapter }),
-    build: ({ prisma, relay, verifier, logger }) =>
-      createTaskSubgraph({ prisma, verifier, logger, production: options.config.production, afterCommit: () => relay.notify() }),
+    build: ({ prisma, bus, relay, verifier, logger }) =>
+      createTaskSubgraph({ prisma, bus, verifier, logger, production: options.config.production, afterCommit: () => relay.notify() }),
   });
 }

@@ -7,7 +7,7 @@ import http from 'node:http';
 import jwt from 'jsonwebtoken';
 import { createTestDatabase, openDatabase, type Database, type TestDatabase } from '@meridian/database';
 import { createPlatformEventBus, type DomainEvent } from '@meridian/domain-events';
-import { createOutboxRelay } from '@meridian/event-bridge';
+import { createOutboxRelay, type EventBus } from '@meridian/event-bridge';
 import { createLogger, listen, type RunningServer, type SubgraphServer } from '@meridian/service-kit';
 import { createTokenVerifier, type Role } from '@meridian/tokens';
 import { PrismaClient } from '../src/generated/prisma/client';
@@ -26,6 +26,7 @@ let testDb: TestDatabase;
 let database: Database;
 let prisma: PrismaClient<'query'>;
 let subgraph: SubgraphServer;
+let subscriptionBus: EventBus<DomainEvent>;
 let taskServer: RunningServer;
 let jwksServer: RunningServer;
 let privateKey: KeyObject;
@@ -107,6 +108,7 @@ beforeAll(async () => {
   );
 
   testDb = await createTestDatabase('task');
+  subscriptionBus = createPlatformEventBus();
   database = await openDatabase({
     service: 'task',
     ...(testDb.databaseUrl !== undefined ? { databaseUrl: testDb.databaseUrl } : {}),
@@ -118,6 +120,7 @@ beforeAll(async () => {
 
   subgraph = createTaskSubgraph({
     prisma,
+    bus: subscriptionBus,
     verifier: createTokenVerifier({ jwksUrl: `${jwksServer.url}/jwks.json`, issuer: ISSUER, audience: AUDIENCE }),
     logger: createLogger('task', 'silent'),
     afterCommit: () => {
@@ -129,6 +132,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await subgraph?.close();
+  await subscriptionBus?.close();
   await jwksServer?.close();
   await prisma?.$disconnect();
   await database?.close();

@@ -1,0 +1,143 @@
+import { createHash } from 'node:crypto';
+import type { ExecutionResult } from 'graphql';
+import { createError } from '@meridian/errors';
+import type { SubscriptionPlan, SubscriptionPlanner, ServiceMap } from './planner';
+import { createSubscriber, type Subscriber } from './subscriber';
+import type { UpstreamPool } from './upstream';
+
+export interface HubLimits {
+  /** Results queued for one client before it is ended as too slow. */
+  maxQueuedPerSubscriber: number;
+}
+
+export interface SubscribeArgs<TContext extends Record<string, unknown>> {
+  plan: SubscriptionPlan;
+  variables: Record<string, unknown>;
+  /** The gateway context of the subscribing client (forwarded headers for entity fetches). */
+  context: TContext;
+  authorization: string | undefined;
+  /**
+   * Who the results are computed for. Subscribers with the same operation, variables and scope
+   * share one upstream subscription and one execution of the entity fetches per event.
+   */
+  scope: string;
+}
+
+interface SharedStream {
+  key: string;
+  subscribers: Set<Subscriber>;
+  stop(): void;
+}
+
+/**
+ * Multiplexes client subscriptions onto upstream subgraph subscriptions. Each distinct
+ * (operation, variables, scope) has one upstream subscription; each event is completed once
+ * (entity fetches through `executeQueryPlan`) and the result fanned out to every subscriber.
+ */
+export function createSubscriptionHub(deps: {
+  planner: SubscriptionPlanner;
+  upstream: UpstreamPool;
+  serviceMap: () => ServiceMap;
+  urlFor: (serviceName: string) => string;
+  limits: HubLimits;
+  onError: (error: unknown, details: Record<string, unknown>) => void;
+}) {
+  const streams = new Map<string, SharedStream>();
+
+  function start<TContext extends Record<string, unknown>>(key: string, args: SubscribeArgs<TContext>): SharedStream {
+    const { plan } = args;
+    const variables = Object.fromEntries(
+      (plan.primary.variableUsages ?? []).filter((name) => name in args.variables).map((name) => [name, args.variables[name]]),
+    );
+    const upstream = deps.upstream.subscribe({
+      url: deps.urlFor(plan.primary.serviceName),
+      query: plan.primary.operation,
+      variables,
+      authorization: args.authorization,
+    });
+    const stream: SharedStream = {
+      key,
+      subscribers: new Set(),
+      stop: () => {
+        void upstream.return?.();
+      },
+    };
+    (async () => {
+      try {
+        for await (const event of upstream) {
+          if (stream.subscribers.size === 0) break;
+          let result: ExecutionResult;
+          try {
+            result = await deps.planner.executeEvent({ plan, event, variables: args.variables, serviceMap: deps.serviceMap(), context: args.context });
+          } catch (error) {
+            deps.onError(error, { serviceName: plan.primary.serviceName });
+            result = { errors: [createError('INTERNAL_SERVER_ERROR', 'Internal server error.')] };
+          }
+          for (const subscriber of stream.subscribers) subscriber.push(result);
+        }
+        for (const subscriber of stream.subscribers) subscriber.complete();
+      } catch (error) {
+        // The subgraph went away (or refused the subscription): end every affected subscriber with an error.
+        const reason = Array.isArray(error) ? (error as { message: string }[]).map((e) => e.message).join('; ') : (error as Error)?.message;
+        deps.onError(error, { serviceName: plan.primary.serviceName, reason });
+        const failure = createError('SUBGRAPH_UNAVAILABLE', `The ${plan.primary.serviceName} subgraph ended the subscription: ${reason ?? 'connection lost'}.`, {
+          serviceName: plan.primary.serviceName,
+        });
+        for (const subscriber of stream.subscribers) subscriber.fail(failure);
+      } finally {
+        if (streams.get(key) === stream) streams.delete(key);
+      }
+    })();
+    return stream;
+  }
+
+  return {
+    subscribe<TContext extends Record<string, unknown>>(args: SubscribeArgs<TContext>): Subscriber {
+      const key = createHash('sha256')
+        .update(args.plan.primary.operation)
+        .update('\0')
+        .update(JSON.stringify(args.variables))
+        .update('\0')
+        .update(args.scope)
+        .update('\0')
+        .update(args.plan.operationName ?? '')
+        .update('\0')
+        .update(JSON.stringify(args.plan.perEvent))
+        .digest('hex');
+      let stream = streams.get(key);
+      if (!stream) {
+        stream = start(key, args);
+        streams.set(key, stream);
+      }
+      const shared = stream;
+      const subscriber = createSubscriber({
+        maxQueued: deps.limits.maxQueuedPerSubscriber,
+        tooSlowError: () =>
+          createError('SUBSCRIBER_TOO_SLOW', `More than ${deps.limits.maxQueuedPerSubscriber} events were waiting for this client; resubscribe with the last cursor.`),
+        onClose: () => {
+          shared.subscribers.delete(subscriber);
+          if (shared.subscribers.size === 0) {
+            shared.stop();
+            if (streams.get(key) === shared) streams.delete(key);
+          }
+        },
+      });
+      shared.subscribers.add(subscriber);
+      return subscriber;
+    },
+    /** Ends every subscription (supergraph reload, shutdown) with the given error. */
+    endAll(error: ReturnType<typeof createError>) {
+      for (const stream of [...streams.values()]) {
+        for (const subscriber of stream.subscribers) subscriber.fail(error);
+        stream.stop();
+      }
+      streams.clear();
+    },
+    stats: () => ({
+      upstreamSubscriptions: streams.size,
+      subscribers: [...streams.values()].reduce((sum, stream) => sum + stream.subscribers.size, 0),
+    }),
+  };
+}
+
+export type SubscriptionHub = ReturnType<typeof createSubscriptionHub>;

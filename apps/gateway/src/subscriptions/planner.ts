@@ -1,0 +1,106 @@
+import { createHash } from 'node:crypto';
+import { Supergraph, operationFromDocument } from '@apollo/federation-internals';
+import { QueryPlanner, type FetchNode, type PlanNode, type QueryPlan } from '@apollo/query-planner';
+import {
+  buildOperationContext,
+  executeQueryPlan,
+  type GraphQLDataSource,
+  type ServiceEndpointDefinition,
+} from '@apollo/gateway';
+import type { GatewayGraphQLRequestContext } from '@apollo/server-gateway-interface';
+import { print, type DocumentNode, type ExecutionResult, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
+
+/** The pseudo-service that hands each upstream event to the executor as the primary fetch's result. */
+const EVENT_SERVICE = '__subscription_event__';
+
+export interface SubscriptionPlan {
+  /** The subgraph that owns the subscription field, and what to send it. */
+  primary: FetchNode;
+  /** The plan run for every event: the primary result (injected) followed by the entity fetches. */
+  perEvent: QueryPlan;
+  document: DocumentNode;
+  operationName: string | undefined;
+}
+
+export type ServiceMap = Record<string, GraphQLDataSource>;
+
+/**
+ * Plans subscriptions with Apollo's own query planner (which produces a SubscriptionNode:
+ * `primary` fetch upstream, `rest` per event) and runs `rest` per event with Apollo's own
+ * `executeQueryPlan`, by presenting the event as the result of the primary fetch.
+ */
+export function createSubscriptionPlanner(supergraphSdl: string) {
+  const supergraph = Supergraph.build(supergraphSdl);
+  const apiSchema = supergraph.apiSchema();
+  const schema: GraphQLSchema = apiSchema.toGraphQLJSSchema();
+  const supergraphSchema = supergraph.schema.toGraphQLJSSchema();
+  const planner = new QueryPlanner(supergraph);
+  const plans = new Map<string, SubscriptionPlan>();
+  const MAX_CACHED_PLANS = 1_000;
+
+  function plan(document: DocumentNode, operationName: string | undefined): SubscriptionPlan {
+    const key = createHash('sha256').update(print(document)).update(operationName ?? '').digest('hex');
+    const cached = plans.get(key);
+    if (cached) return cached;
+    const operation = operationFromDocument(apiSchema, document, { operationName });
+    const queryPlan = planner.buildQueryPlan(operation);
+    const node = queryPlan.node;
+    if (node?.kind !== 'Subscription') throw new Error('Not a subscription operation.');
+    const primary = node.primary;
+    const injected: FetchNode = { ...primary, serviceName: EVENT_SERVICE };
+    const perEvent: QueryPlan = {
+      kind: 'QueryPlan',
+      node: node.rest ? ({ kind: 'Sequence', nodes: [injected, node.rest] } satisfies PlanNode) : injected,
+    };
+    const result = { primary, perEvent, document, operationName };
+    if (plans.size >= MAX_CACHED_PLANS) plans.delete(plans.keys().next().value as string);
+    plans.set(key, result);
+    return result;
+  }
+
+  /** Completes one event: entity fetches from other subgraphs, then shaping to the client's selection. */
+  async function executeEvent<TContext extends Record<string, unknown>>(args: {
+    plan: SubscriptionPlan;
+    event: ExecutionResult;
+    variables: Record<string, unknown>;
+    serviceMap: ServiceMap;
+    context: TContext;
+  }): Promise<ExecutionResult> {
+    const { plan: subscriptionPlan, event } = args;
+    const eventSource: GraphQLDataSource = { process: async () => ({ data: event.data ?? null, errors: event.errors as never }) };
+    const operationContext = buildOperationContext({
+      schema,
+      operationDocument: subscriptionPlan.document,
+      operationName: subscriptionPlan.operationName,
+    });
+    const requestContext = {
+      request: { variables: args.variables, operationName: subscriptionPlan.operationName },
+      context: args.context,
+      metrics: {},
+      document: subscriptionPlan.document,
+      operation: operationContext.operation as OperationDefinitionNode,
+      operationName: subscriptionPlan.operationName ?? null,
+      schema,
+    } as unknown as GatewayGraphQLRequestContext<TContext>;
+    const result = await executeQueryPlan(
+      subscriptionPlan.perEvent,
+      { ...args.serviceMap, [EVENT_SERVICE]: eventSource },
+      requestContext,
+      operationContext,
+      supergraphSchema,
+      apiSchema,
+    );
+    // Errors of the event itself name the subgraph that owns the field, not the pseudo-service.
+    const errors = result.errors?.map((error) => {
+      if (error.extensions?.serviceName !== EVENT_SERVICE) return error;
+      error.extensions.serviceName = subscriptionPlan.primary.serviceName;
+      return error;
+    });
+    return { data: result.data ?? null, ...(errors?.length ? { errors } : {}) } as ExecutionResult;
+  }
+
+  return { schema, plan, executeEvent };
+}
+
+export type SubscriptionPlanner = ReturnType<typeof createSubscriptionPlanner>;
+export type { ServiceEndpointDefinition };

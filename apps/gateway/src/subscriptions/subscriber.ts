@@ -1,0 +1,85 @@
+import type { ExecutionResult, GraphQLError } from 'graphql';
+
+/**
+ * One client's view of a (possibly shared) subscription: a bounded queue of results. When it
+ * overflows, or fails, the client gets one error result and the iteration ends: events are
+ * never dropped silently.
+ */
+export function createSubscriber(options: { maxQueued: number; onClose: () => void; tooSlowError: () => GraphQLError }) {
+  const queue: ExecutionResult[] = [];
+  let ended = false;
+  let completing = false;
+  let failure: GraphQLError | undefined;
+  let wake: (() => void) | undefined;
+
+  function end() {
+    if (ended) return;
+    ended = true;
+    wake?.();
+    options.onClose();
+  }
+
+  const iterator: AsyncIterableIterator<ExecutionResult> = {
+    async next() {
+      for (;;) {
+        if (failure) {
+          const error = failure;
+          failure = undefined;
+          end();
+          return { done: false, value: { errors: [error] } };
+        }
+        const value = queue.shift();
+        if (value) return { done: false, value };
+        if (completing) end();
+        if (ended) return { done: true, value: undefined };
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+        });
+        wake = undefined;
+      }
+    },
+    async return() {
+      end();
+      return { done: true, value: undefined };
+    },
+    async throw(error?: unknown) {
+      end();
+      throw error;
+    },
+    [Symbol.asyncIterator]() {
+      return iterator;
+    },
+  };
+
+  return {
+    iterator,
+    push(result: ExecutionResult) {
+      if (ended || failure || completing) return;
+      if (queue.length >= options.maxQueued) {
+        // The client is not reading: tell it, rather than dropping events it would never know about.
+        queue.length = 0;
+        failure = options.tooSlowError();
+      } else {
+        queue.push(result);
+      }
+      wake?.();
+    },
+    /** Ends the subscription with one error result (subgraph gone, token expired...), after nothing else. */
+    fail(error: GraphQLError) {
+      if (ended || failure) return;
+      queue.length = 0;
+      failure = error;
+      wake?.();
+    },
+    /** Ends the subscription normally once the queued results are delivered. */
+    complete() {
+      completing = true;
+      wake?.();
+    },
+    get ended() {
+      return ended;
+    },
+  };
+}
+
+export type Subscriber = ReturnType<typeof createSubscriber>;

@@ -1,0 +1,11 @@
+import { requireSignedIn } from '@meridian/service-kit';
+import type { QueryResolvers } from '../generated/resolvers-types';
+import { resolveStatsRange } from '../domain/statsRange';
+
+// Platform totals and series carry no one's personal figures: every signed-in user may read them.
+export const Query: QueryResolvers = {
+  dashboardStats: (_parent, args, { viewer, now }) => {
+    requireSignedIn(viewer);
+    return { range: resolveStatsRange(args, now, 'LAST_7_DAYS') };
+  },
+};

@@ -1,0 +1,13 @@
+import { requireSignedIn } from '@meridian/service-kit';
+import type { UserResolvers } from '../generated/resolvers-types';
+import { assertMayReadUserStats } from '../domain/access';
+import { resolveStatsRange } from '../domain/statsRange';
+
+export const User: UserResolvers = {
+  // Only the id is known here, and any id is a valid reference: a user without activity has zero figures.
+  __resolveReference: (reference) => ({ __typename: 'User', id: reference.id }),
+  stats: (user, args, { viewer, now }) => {
+    assertMayReadUserStats(requireSignedIn(viewer), user.id);
+    return { userId: user.id, range: resolveStatsRange(args, now, 'LAST_30_DAYS') };
+  },
+};

@@ -1,0 +1,35 @@
+import path from 'node:path';
+import { createSubgraphServer, readSchema, type Logger, type SubgraphServer } from '@meridian/service-kit';
+import type { TokenVerifier } from '@meridian/tokens';
+import type { PrismaClient } from './generated/prisma/client';
+import { createStatsRepository } from './data/statsRepository';
+import { resolvers } from './resolvers';
+
+export const ANALYTICS_SCHEMA_PATH = path.join(__dirname, 'schema.graphql');
+
+export interface AnalyticsSubgraphDeps {
+  prisma: PrismaClient;
+  verifier: TokenVerifier;
+  logger: Logger;
+  production?: boolean;
+  /** The clock presets such as LAST_7_DAYS end at (default: the real one). */
+  now?: () => Date;
+}
+
+/** Builds the analytics subgraph's HTTP server; does not listen. */
+export function createAnalyticsSubgraph(deps: AnalyticsSubgraphDeps): SubgraphServer {
+  const now = deps.now ?? (() => new Date());
+  return createSubgraphServer({
+    name: 'analytics',
+    typeDefs: readSchema(ANALYTICS_SCHEMA_PATH),
+    resolvers,
+    verifier: deps.verifier,
+    logger: deps.logger,
+    production: deps.production,
+    // A repository per request: its memoised results must not outlive the request.
+    createContext: (base) => ({ ...base, stats: createStatsRepository(deps.prisma), now: now() }),
+    isReady: async () => {
+      await deps.prisma.$queryRaw`SELECT 1`;
+    },
+  });
+}

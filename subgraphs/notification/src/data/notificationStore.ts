@@ -1,0 +1,109 @@
+import type { Prisma, PrismaClient } from '../generated/prisma/client';
+import type { DueSoonStore } from '../domain/dueSoon';
+import { renderEmail } from '../domain/email';
+import type { DeliveryRecorder, NotificationWriter } from '../domain/notify';
+
+/**
+ * The tables written by event handlers and the scheduler: notifications and deliveries, and the
+ * two read models (user contacts, task projection). Used inside handleOnce's transaction.
+ */
+export type NotificationTx = Prisma.TransactionClient;
+
+export function createNotificationWriter(tx: NotificationTx): NotificationWriter {
+  return {
+    storedPreferences: (userId) =>
+      tx.notificationPreference.findMany({ where: { userId }, select: { kind: true, channel: true, enabled: true } }),
+    contactOf: (userId) => tx.userContact.findUnique({ where: { userId }, select: { email: true, displayName: true } }),
+    async insertNotification(notification) {
+      // ON CONFLICT DO NOTHING on the once-only key: a concurrent insert by another replica waits
+      // for the first one's commit and then inserts nothing.
+      const { count } = await tx.notification.createMany({
+        data: [
+          {
+            id: notification.id,
+            recipientId: notification.recipientId,
+            kind: notification.kind,
+            title: notification.title,
+            body: notification.body,
+            taskId: notification.taskId,
+            dueAt: notification.dueAt ?? null,
+            inApp: notification.inApp,
+          },
+        ],
+        skipDuplicates: true,
+      });
+      return count === 1;
+    },
+    async insertDeliveries(deliveries) {
+      await tx.delivery.createMany({ data: [...deliveries] });
+    },
+  };
+}
+
+export interface TaskSnapshot {
+  id: string;
+  title: string;
+  dueAt: Date | null;
+  status: string;
+  createdById: string;
+  assigneeId: string | null;
+}
+
+/** Read models kept from events (this service may not read the user or task databases). */
+export const projections = {
+  async saveContact(tx: NotificationTx, contact: { userId: string; email: string; displayName: string }) {
+    await tx.userContact.upsert({ where: { userId: contact.userId }, create: contact, update: { email: contact.email, displayName: contact.displayName } });
+  },
+  async saveTask(tx: NotificationTx, task: TaskSnapshot) {
+    const { id, ...fields } = task;
+    await tx.taskProjection.upsert({ where: { id }, create: task, update: fields });
+  },
+  /** Changes only a task the projection knows (an assignment of a task created before this service existed is ignored). */
+  async patchTask(tx: NotificationTx, id: string, fields: Partial<Omit<TaskSnapshot, 'id'>>) {
+    await tx.taskProjection.updateMany({ where: { id }, data: fields });
+  },
+  async deleteTask(tx: NotificationTx, id: string) {
+    await tx.taskProjection.deleteMany({ where: { id } });
+  },
+};
+
+export function createDeliveryRecorder(prisma: PrismaClient): DeliveryRecorder {
+  return {
+    async recordOutcome(deliveryId, status, error) {
+      await prisma.delivery.update({ where: { id: deliveryId }, data: { status, error, attemptedAt: new Date() } });
+    },
+  };
+}
+
+export function createDueSoonStore(prisma: PrismaClient): DueSoonStore {
+  return {
+    async tasksDueBetween(from, to) {
+      const rows = await prisma.taskProjection.findMany({
+        where: { dueAt: { gt: from, lte: to }, status: { not: 'DONE' } },
+        select: { id: true, title: true, dueAt: true, createdById: true, assigneeId: true },
+        orderBy: { dueAt: 'asc' },
+      });
+      return rows.flatMap((row) => (row.dueAt ? [{ ...row, dueAt: row.dueAt }] : []));
+    },
+    transaction: (work) => prisma.$transaction((tx) => work(createNotificationWriter(tx))),
+    ...createDeliveryRecorder(prisma),
+    async claimStrandedEmails(cutoff) {
+      // One UPDATE claims the rows (it moves attempted_at forward), so two replicas never retry the same one.
+      const claimed = await prisma.$queryRaw<{ id: string }[]>`
+        UPDATE deliveries SET attempted_at = now()
+        WHERE status = 'PENDING' AND channel = 'EMAIL' AND attempted_at < ${cutoff}
+        RETURNING id`;
+      if (claimed.length === 0) return [];
+      const rows = await prisma.delivery.findMany({
+        where: { id: { in: claimed.map((row) => row.id) } },
+        include: { notification: true },
+      });
+      const contacts = await prisma.userContact.findMany({ where: { userId: { in: rows.map((row) => row.notification.recipientId) } } });
+      const byUser = new Map(contacts.map((contact) => [contact.userId, contact]));
+      return rows.flatMap((row) => {
+        const contact = byUser.get(row.notification.recipientId);
+        return contact ? [{ deliveryId: row.id, message: renderEmail(contact.email, contact.displayName, row.notification) }] : [];
+      });
+    },
+  };
+}

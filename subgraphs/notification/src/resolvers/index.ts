@@ -1,0 +1,8 @@
+import { DateTime } from '@meridian/service-kit';
+import type { Resolvers } from '../generated/resolvers-types';
+import { Mutation } from './Mutation';
+import { Notification } from './Notification';
+import { Query } from './Query';
+import { User } from './User';
+
+export const resolvers: Resolvers = { Query, Mutation, Notification, User, DateTime };

@@ -1,0 +1,32 @@
+import path from 'node:path';
+import { createSubgraphServer, readSchema, type Logger, type SubgraphServer } from '@meridian/service-kit';
+import type { TokenVerifier } from '@meridian/tokens';
+import type { PrismaClient } from './generated/prisma/client';
+import { createNotificationRepository } from './data/notificationRepository';
+import { resolvers } from './resolvers';
+
+export const NOTIFICATION_SCHEMA_PATH = path.join(__dirname, 'schema.graphql');
+
+export interface NotificationSubgraphDeps {
+  prisma: PrismaClient;
+  verifier: TokenVerifier;
+  logger: Logger;
+  production?: boolean;
+}
+
+/** Builds the notification subgraph's HTTP server; does not listen. */
+export function createNotificationSubgraph(deps: NotificationSubgraphDeps): SubgraphServer {
+  return createSubgraphServer({
+    name: 'notification',
+    typeDefs: readSchema(NOTIFICATION_SCHEMA_PATH),
+    resolvers,
+    verifier: deps.verifier,
+    logger: deps.logger,
+    production: deps.production,
+    // A repository per request: its DataLoader must not cache across users or requests.
+    createContext: (base) => ({ ...base, notifications: createNotificationRepository(deps.prisma) }),
+    isReady: async () => {
+      await deps.prisma.$queryRaw`SELECT 1`;
+    },
+  });
+}
