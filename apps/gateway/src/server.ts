@@ -12,6 +12,10 @@ import { createErrorMasker } from '@meridian/errors';
 import { readSupergraphConfig, resolveRoutingUrls } from '@meridian/composition';
 import { listen, type Logger, type RunningServer } from '@meridian/service-kit';
 import type { TokenVerifier, Viewer } from '@meridian/tokens';
+import { createSubscriptionHub } from './subscriptions/hub';
+import { createSubscriptionPlanner } from './subscriptions/planner';
+import { createUpstreamPool } from './subscriptions/upstream';
+import { serveGraphQLOverWebSocket, type WebSocketLimits } from './subscriptions/websocket';
 
 export interface GatewayContext {
   viewer: Viewer;
@@ -28,12 +32,17 @@ export interface GatewayDeps {
   logger: Logger;
   production?: boolean;
   env?: Record<string, string | undefined>;
+  webSocketLimits?: Partial<WebSocketLimits>;
+  /** Results queued for one slow subscriber before it is ended (default 1000). */
+  maxQueuedPerSubscriber?: number;
 }
 
 export interface Gateway {
   httpServer: http.Server;
   listen(port: number, host?: string): Promise<RunningServer>;
   close(): Promise<void>;
+  /** Live subscription figures (for metrics and tests). */
+  stats(): { upstreamSubscriptions: number; subscribers: number; openWebSockets: number; upstreamSockets: number };
 }
 
 /** Forwards identity and correlation headers to subgraphs. */
@@ -51,9 +60,34 @@ class AuthenticatedDataSource extends RemoteGraphQLDataSource<GatewayContext> {
 export function createGateway(deps: GatewayDeps): Gateway {
   const supergraphSdl = readFileSync(deps.supergraphPath, 'utf8');
   const routingUrls = resolveRoutingUrls(readSupergraphConfig(deps.supergraphConfigPath), deps.env ?? process.env);
+  const dataSources = new Map<string, AuthenticatedDataSource>();
+  const dataSourceFor = (name: string, url?: string) => {
+    let source = dataSources.get(name);
+    if (!source) {
+      source = new AuthenticatedDataSource({ url: routingUrls[name] ?? url });
+      dataSources.set(name, source);
+    }
+    return source;
+  };
   const gateway = new ApolloGateway({
     supergraphSdl,
-    buildService: ({ name, url }) => new AuthenticatedDataSource({ url: routingUrls[name] ?? url }),
+    buildService: ({ name, url }) => dataSourceFor(name, url),
+  });
+  // Subscriptions: planned by Apollo's planner, the subscription field fetched over graphql-ws
+  // from its subgraph, each event completed with entity fetches through the same data sources.
+  const planner = createSubscriptionPlanner(supergraphSdl);
+  const upstream = createUpstreamPool();
+  const hub = createSubscriptionHub({
+    planner,
+    upstream,
+    serviceMap: () => Object.fromEntries(Object.keys(routingUrls).map((name) => [name, dataSourceFor(name)])),
+    urlFor: (name) => {
+      const url = routingUrls[name];
+      if (!url) throw new Error(`No routing URL for subgraph ${name}.`);
+      return url;
+    },
+    limits: { maxQueuedPerSubscriber: deps.maxQueuedPerSubscriber ?? 1_000 },
+    onError: (error, details) => deps.logger.warn({ err: error, ...details }, 'subscription stream ended with an error'),
   });
 
   const app = express();
@@ -77,6 +111,15 @@ export function createGateway(deps: GatewayDeps): Gateway {
 
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok', service: 'gateway' });
+  });
+  const webSockets = serveGraphQLOverWebSocket({
+    httpServer,
+    planner: () => planner,
+    hub: () => hub,
+    apollo,
+    verifier: deps.verifier,
+    logger: deps.logger,
+    limits: deps.webSocketLimits,
   });
 
   let started: Promise<void> | undefined;
@@ -109,7 +152,11 @@ export function createGateway(deps: GatewayDeps): Gateway {
     async close() {
       if (closed) return;
       closed = true;
+      // Clients are told the server is going away (1001); they resume with their cursor elsewhere.
+      await webSockets.close(1001, 'Gateway shutting down');
+      await upstream.close();
       if (started) await apollo.stop();
     },
+    stats: () => ({ ...hub.stats(), openWebSockets: webSockets.openConnections(), upstreamSockets: upstream.size() }),
   };
 }

@@ -195,7 +195,7 @@ describe('refresh tokens', () => {
 describe('signing keys', () => {
   it('rotates: old tokens verify during the overlap, new ones carry the new kid, a retired key is out of the JWKS', async () => {
     const user = await signUp();
-    const oldKid = kidOf(user.accessToken);
+    const oldKid = kidOf(user.accessToken)!;
     const freshVerifier = () => createTokenVerifier({ jwksUrl: platform.jwksUrl, issuer: platform.issuer, audience: platform.audience });
     expect(failure(await call('mutation { rotateSigningKey }', {}, user.accessToken)).extensions?.code).toBe('FORBIDDEN');
 
