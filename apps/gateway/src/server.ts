@@ -12,6 +12,7 @@ import { createErrorMasker } from '@meridian/errors';
 import { readSupergraphConfig, resolveRoutingUrls } from '@meridian/composition';
 import { listen, type Logger, type RunningServer } from '@meridian/service-kit';
 import type { TokenVerifier, Viewer } from '@meridian/tokens';
+import { createSubscriptionGate, type SubscriptionLimits } from './subscriptions/gate';
 import { createSubscriptionHub } from './subscriptions/hub';
 import { createSubscriptionPlanner } from './subscriptions/planner';
 import { createUpstreamPool } from './subscriptions/upstream';
@@ -33,6 +34,7 @@ export interface GatewayDeps {
   production?: boolean;
   env?: Record<string, string | undefined>;
   webSocketLimits?: Partial<WebSocketLimits>;
+  subscriptionLimits?: Partial<SubscriptionLimits>;
   /** Results queued for one slow subscriber before it is ended (default 1000). */
   maxQueuedPerSubscriber?: number;
 }
@@ -112,10 +114,11 @@ export function createGateway(deps: GatewayDeps): Gateway {
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok', service: 'gateway' });
   });
+  const gate = createSubscriptionGate({ planner: () => planner, hub: () => hub, limits: deps.subscriptionLimits });
   const webSockets = serveGraphQLOverWebSocket({
     httpServer,
     planner: () => planner,
-    hub: () => hub,
+    gate,
     apollo,
     verifier: deps.verifier,
     logger: deps.logger,

@@ -5,7 +5,7 @@ export interface DistributedOptions {
   /** Base environment (database URLs, REDIS_URL, ...). */
   env: Record<string, string | undefined>;
   /** Ports per service; one port per gateway replica (default 4000, 4010, 4020...). */
-  ports?: { auth: number; user: number; task: number; notification: number; gateway: number[] };
+  ports?: { auth: number; user: number; task: number; notification: number; analytics: number; gateway: number[] };
   gatewayReplicas?: number;
 }
 
@@ -20,6 +20,7 @@ const SUBGRAPHS = [
   { name: 'user', entry: 'subgraphs/user/src/main.ts', portVariable: 'USER_PORT' },
   { name: 'task', entry: 'subgraphs/task/src/main.ts', portVariable: 'TASK_PORT' },
   { name: 'notification', entry: 'subgraphs/notification/src/main.ts', portVariable: 'NOTIFICATION_PORT' },
+  { name: 'analytics', entry: 'subgraphs/analytics/src/main.ts', portVariable: 'ANALYTICS_PORT' },
 ] as const;
 
 /**
@@ -34,6 +35,7 @@ export function startDistributedPlatform(options: DistributedOptions): Promise<D
     user: 4001,
     task: 4003,
     notification: 4004,
+    analytics: 4005,
     gateway: Array.from({ length: replicas }, (_, replica) => 4000 + replica * 10),
   };
   if (ports.gateway.length < replicas) throw new Error(`${replicas} gateway replicas need ${replicas} gateway ports.`);
@@ -44,6 +46,7 @@ export function startDistributedPlatform(options: DistributedOptions): Promise<D
     USER_SUBGRAPH_URL: `http://127.0.0.1:${ports.user}/graphql`,
     TASK_SUBGRAPH_URL: `http://127.0.0.1:${ports.task}/graphql`,
     NOTIFICATION_SUBGRAPH_URL: `http://127.0.0.1:${ports.notification}/graphql`,
+    ANALYTICS_SUBGRAPH_URL: `http://127.0.0.1:${ports.analytics}/graphql`,
   };
   for (const variable of ['REDIS_URL', ...SUBGRAPHS.map((subgraph) => `${subgraph.name.toUpperCase()}_DATABASE_URL`)]) {
     if (!base[variable]) throw new Error(`Distributed mode needs ${variable} to be set.`);

@@ -2,23 +2,39 @@ import { startAuthService, loadAuthConfig } from '@meridian/auth-subgraph';
 import { startUserService, loadUserConfig } from '@meridian/user-subgraph';
 import { startTaskService, loadTaskConfig } from '@meridian/task-subgraph';
 import { startNotificationService, loadNotificationConfig } from '@meridian/notification-subgraph';
+import { startAnalyticsService, loadAnalyticsConfig } from '@meridian/analytics-subgraph';
 import { startGatewayService, loadGatewayConfig } from '@meridian/gateway';
 import { createPlatformEventBus } from '@meridian/domain-events';
-import { createLogger, startWithCleanup, type ServiceHandle } from '@meridian/service-kit';
+import { createLogger, startWithCleanup, type Logger, type PlatformEventBus, type ServiceHandle } from '@meridian/service-kit';
+
+type Env = Record<string, string | undefined>;
+type StartSubgraph = (env: Env, bus: PlatformEventBus, logger: Logger) => Promise<ServiceHandle>;
+
+/** Every subgraph after auth, started in parallel once auth's JWKS URL is known. */
+const SUBGRAPHS = {
+  user: (env, bus, logger) => startUserService({ config: loadUserConfig(env), bus, logger }),
+  task: (env, bus, logger) => startTaskService({ config: loadTaskConfig(env), bus, logger }),
+  notification: (env, bus, logger) => startNotificationService({ config: loadNotificationConfig(env), bus, logger }),
+  analytics: (env, bus, logger) => startAnalyticsService({ config: loadAnalyticsConfig(env), bus, logger }),
+} satisfies Record<string, StartSubgraph>;
+
+export type ServiceName = 'auth' | keyof typeof SUBGRAPHS | 'gateway';
 
 export interface PlatformOptions {
   /**
    * Environment for every service (ports, DATA_DIR, database URLs, REDIS_URL...), the same
    * variables each service reads when it runs alone. Defaults to process.env.
    */
-  env?: Record<string, string | undefined>;
+  env?: Env;
   /** Called as each service comes up. */
   onServiceStarted?: (service: ServiceHandle) => void;
 }
 
 export interface Platform {
   gatewayUrl: string;
-  services: Record<'auth' | 'user' | 'task' | 'notification' | 'gateway', ServiceHandle>;
+  services: Record<ServiceName, ServiceHandle>;
+  /** The bus all services share (tests publish or listen on it). */
+  bus: PlatformEventBus;
   stop(): Promise<void>;
 }
 
@@ -52,32 +68,26 @@ export function startPlatform(options: PlatformOptions = {}): Promise<Platform> 
     };
 
     // auth first: the others verify tokens with its JWKS, whose URL is known once it listens.
-    const auth = await start('auth', () =>
-      startAuthService({ config: loadAuthConfig(env), bus, logger: createLogger('auth', logLevel) }),
-    );
+    const auth = await start('auth', () => startAuthService({ config: loadAuthConfig(env), bus, logger: createLogger('auth', logLevel) }));
     const tokenEnv = { ...env, JWKS_URL: env.JWKS_URL ?? `${auth.url}/.well-known/jwks.json` };
-    const [user, task, notification] = await Promise.all([
-      start('user', () => startUserService({ config: loadUserConfig(tokenEnv), bus, logger: createLogger('user', logLevel) })),
-      start('task', () => startTaskService({ config: loadTaskConfig(tokenEnv), bus, logger: createLogger('task', logLevel) })),
-      start('notification', () =>
-        startNotificationService({ config: loadNotificationConfig(tokenEnv), bus, logger: createLogger('notification', logLevel) }),
+    const subgraphs = Object.fromEntries(
+      await Promise.all(
+        Object.entries(SUBGRAPHS).map(async ([name, run]) => [
+          name,
+          await start(name, () => run(tokenEnv, bus, createLogger(name, logLevel))),
+        ]),
       ),
-    ]);
+    ) as Record<keyof typeof SUBGRAPHS, ServiceHandle>;
+    const routing = Object.fromEntries(
+      Object.entries({ auth, ...subgraphs }).map(([name, handle]) => [`${name.toUpperCase()}_SUBGRAPH_URL`, `${handle.url}/graphql`]),
+    );
     const gateway = await start('gateway', () =>
-      startGatewayService({
-        config: loadGatewayConfig({
-          ...tokenEnv,
-          AUTH_SUBGRAPH_URL: `${auth.url}/graphql`,
-          USER_SUBGRAPH_URL: `${user.url}/graphql`,
-          TASK_SUBGRAPH_URL: `${task.url}/graphql`,
-          NOTIFICATION_SUBGRAPH_URL: `${notification.url}/graphql`,
-        }),
-        logger: createLogger('gateway', logLevel),
-      }),
+      startGatewayService({ config: loadGatewayConfig({ ...tokenEnv, ...routing }), logger: createLogger('gateway', logLevel) }),
     );
     return {
       gatewayUrl: `${gateway.url}/graphql`,
-      services: { auth, user, task, notification, gateway },
+      services: { auth, ...subgraphs, gateway },
+      bus,
       stop: () => stack.stop(),
     };
   });

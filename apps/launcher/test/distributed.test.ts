@@ -23,10 +23,10 @@ function freePort(): Promise<number> {
 
   beforeAll(async () => {
     prepared = await preparePlatformEnv({ name: 'distributed' });
-    const [auth, user, task, notification, gateway1, gateway2] = await Promise.all(Array.from({ length: 6 }, () => freePort()));
+    const [auth, user, task, notification, analytics, gateway1, gateway2] = await Promise.all(Array.from({ length: 7 }, () => freePort()));
     platform = await startDistributedPlatform({
       env: { ...process.env, ...prepared.env, LOG_LEVEL: 'warn' },
-      ports: { auth: auth!, user: user!, task: task!, notification: notification!, gateway: [gateway1!, gateway2!] },
+      ports: { auth: auth!, user: user!, task: task!, notification: notification!, analytics: analytics!, gateway: [gateway1!, gateway2!] },
     });
   }, 120_000);
 
@@ -37,8 +37,8 @@ function freePort(): Promise<number> {
 
   it('runs each service as its own OS process', () => {
     const pids = platform.processes.map((child) => child.child.pid);
-    expect(platform.processes.map((child) => child.name).sort()).toEqual(['auth', 'gateway-1', 'gateway-2', 'notification', 'task', 'user']);
-    expect(new Set(pids).size).toBe(6);
+    expect(platform.processes.map((child) => child.name).sort()).toEqual(['analytics', 'auth', 'gateway-1', 'gateway-2', 'notification', 'task', 'user']);
+    expect(new Set(pids).size).toBe(7);
     expect(pids).not.toContain(process.pid);
   });
 

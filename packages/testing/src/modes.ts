@@ -26,12 +26,13 @@ export interface PreparedEnv {
  * Environment for one test file's private platform: every port 0, and either in-memory
  * databases, or fresh PostgreSQL databases (migrated) plus a Redis stream prefix of its own.
  */
-export async function preparePlatformEnv(mode: TestMode, services: readonly string[] = ['auth', 'user', 'task', 'notification']): Promise<PreparedEnv> {
+export async function preparePlatformEnv(mode: TestMode, services: readonly string[] = ['auth', 'user', 'task', 'notification', 'analytics']): Promise<PreparedEnv> {
   const base: Record<string, string> = {
     AUTH_PORT: '0',
     USER_PORT: '0',
     TASK_PORT: '0',
     NOTIFICATION_PORT: '0',
+    ANALYTICS_PORT: '0',
     GATEWAY_PORT: '0',
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     NODE_ENV: 'test',

@@ -4,10 +4,10 @@ import { print, type ExecutionArgs, type ExecutionResult } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import type { ApolloServer } from '@apollo/server';
 import { createError } from '@meridian/errors';
-import { isSignedIn, type TokenVerifier, type Viewer } from '@meridian/tokens';
+import type { TokenVerifier, Viewer } from '@meridian/tokens';
 import { attachWebSocketServer, type Logger } from '@meridian/service-kit';
 import type { GatewayContext } from '../server';
-import type { SubscriptionHub } from './hub';
+import type { SubscriptionGate } from './gate';
 import type { SubscriptionPlanner } from './planner';
 
 export interface WebSocketLimits {
@@ -15,16 +15,11 @@ export interface WebSocketLimits {
   connectionInitTimeoutMs: number;
   /** Interval of WebSocket pings; a peer that stops answering is dropped. */
   keepAliveMs: number;
-  maxSubscriptionsPerConnection: number;
-  /** Across all connections of one user on this gateway. */
-  maxSubscriptionsPerUser: number;
 }
 
 export const DEFAULT_WEBSOCKET_LIMITS: WebSocketLimits = {
   connectionInitTimeoutMs: 5_000,
   keepAliveMs: 12_000,
-  maxSubscriptionsPerConnection: 50,
-  maxSubscriptionsPerUser: 200,
 };
 
 interface ConnectionState {
@@ -43,7 +38,7 @@ type WsContext = GatewayContext & { connection: ConnectionState };
 export function serveGraphQLOverWebSocket(deps: {
   httpServer: http.Server;
   planner: () => SubscriptionPlanner;
-  hub: () => SubscriptionHub;
+  gate: SubscriptionGate;
   apollo: ApolloServer<GatewayContext>;
   verifier: TokenVerifier;
   logger: Logger;
@@ -51,7 +46,6 @@ export function serveGraphQLOverWebSocket(deps: {
 }) {
   const limits = { ...DEFAULT_WEBSOCKET_LIMITS, ...deps.limits };
   const wsServer = attachWebSocketServer(deps.httpServer, '/graphql');
-  const perUser = new Map<string, number>();
 
   const disposable = useServer<{ authorization?: unknown }, { connection: ConnectionState }>(
     {
@@ -90,68 +84,14 @@ export function serveGraphQLOverWebSocket(deps: {
       },
       subscribe: async (args: ExecutionArgs) => {
         const context = args.contextValue as WsContext;
-        const { connection, viewer } = context;
-        if (connection.active >= limits.maxSubscriptionsPerConnection) {
-          return { errors: [createError('RATE_LIMITED', `At most ${limits.maxSubscriptionsPerConnection} subscriptions per connection.`)] };
-        }
-        const userKey = isSignedIn(viewer) ? viewer.userId : `anonymous:${context.client.ip ?? ''}`;
-        const userActive = perUser.get(userKey) ?? 0;
-        if (userActive >= limits.maxSubscriptionsPerUser) {
-          return { errors: [createError('RATE_LIMITED', `At most ${limits.maxSubscriptionsPerUser} subscriptions per user.`)] };
-        }
-        let plan;
-        try {
-          plan = deps.planner().plan(args.document, args.operationName ?? undefined);
-        } catch (error) {
-          return { errors: [createError('BAD_USER_INPUT', (error as Error).message)] };
-        }
-        connection.active += 1;
-        perUser.set(userKey, userActive + 1);
-        const subscriber = deps.hub().subscribe({
-          plan,
+        const opened = deps.gate.open({
+          document: args.document,
+          operationName: args.operationName ?? undefined,
           variables: (args.variableValues ?? {}) as Record<string, unknown>,
-          context: context as unknown as Record<string, unknown>,
-          authorization: connection.authorization,
-          scope: isSignedIn(viewer) ? `${viewer.userId}|${[...viewer.roles].sort().join(',')}` : 'anonymous',
+          context,
+          connection: context.connection,
         });
-        // Token expiry ends the subscription with an error, whatever the subgraph does.
-        const expiry = isSignedIn(viewer)
-          ? setTimeout(() => subscriber.fail(createError('UNAUTHENTICATED', 'Access token expired; reconnect with a fresh token and your last cursor.')), Math.max(0, viewer.expiresAt * 1000 - Date.now()))
-          : undefined;
-        expiry?.unref();
-        const iterator = subscriber.iterator;
-        const release = () => {
-          clearTimeout(expiry);
-          connection.active -= 1;
-          const remaining = (perUser.get(userKey) ?? 1) - 1;
-          if (remaining <= 0) perUser.delete(userKey);
-          else perUser.set(userKey, remaining);
-        };
-        let released = false;
-        const once = () => {
-          if (!released) {
-            released = true;
-            release();
-          }
-        };
-        return {
-          [Symbol.asyncIterator]() {
-            return this;
-          },
-          async next() {
-            const result = await iterator.next();
-            if (result.done) once();
-            return result;
-          },
-          async return() {
-            once();
-            return iterator.return!();
-          },
-          async throw(error?: unknown) {
-            once();
-            return iterator.throw!(error);
-          },
-        } satisfies AsyncIterableIterator<ExecutionResult>;
+        return 'errors' in opened ? { errors: opened.errors } : opened.iterator;
       },
       onError: (_ctx, _id, _payload, errors) => {
         deps.logger.debug({ errors: errors.map((error) => error.message) }, 'websocket operation rejected');

@@ -1,0 +1,106 @@
+import type { DocumentNode, ExecutionResult } from 'graphql';
+import { createError } from '@meridian/errors';
+import { isSignedIn } from '@meridian/tokens';
+import type { GatewayContext } from '../server';
+import type { SubscriptionHub } from './hub';
+import type { SubscriptionPlanner } from './planner';
+
+export interface SubscriptionLimits {
+  /** Per WebSocket connection (HTTP streams are one subscription each). */
+  maxSubscriptionsPerConnection: number;
+  /** Across every transport and connection of one user on this gateway. */
+  maxSubscriptionsPerUser: number;
+}
+
+export const DEFAULT_SUBSCRIPTION_LIMITS: SubscriptionLimits = {
+  maxSubscriptionsPerConnection: 50,
+  maxSubscriptionsPerUser: 200,
+};
+
+export interface OpenSubscription {
+  document: DocumentNode;
+  operationName: string | undefined;
+  variables: Record<string, unknown>;
+  context: GatewayContext;
+  /** The WebSocket connection's counter, when the transport has one. */
+  connection?: { active: number };
+}
+
+/**
+ * What every transport (WebSocket, multipart HTTP, SSE) goes through to start a subscription:
+ * limits per connection and per user, planning, the shared stream, and token expiry, which
+ * ends the subscription with an UNAUTHENTICATED error.
+ */
+export function createSubscriptionGate(deps: { planner: () => SubscriptionPlanner; hub: () => SubscriptionHub; limits?: Partial<SubscriptionLimits> }) {
+  const limits = { ...DEFAULT_SUBSCRIPTION_LIMITS, ...deps.limits };
+  const perUser = new Map<string, number>();
+
+  return {
+    limits,
+    open(args: OpenSubscription): { iterator: AsyncIterableIterator<ExecutionResult> } | { errors: ReturnType<typeof createError>[] } {
+      const { viewer } = args.context;
+      if (args.connection && args.connection.active >= limits.maxSubscriptionsPerConnection) {
+        return { errors: [createError('RATE_LIMITED', `At most ${limits.maxSubscriptionsPerConnection} subscriptions per connection.`)] };
+      }
+      const userKey = isSignedIn(viewer) ? viewer.userId : `anonymous:${args.context.client.ip ?? ''}`;
+      const userActive = perUser.get(userKey) ?? 0;
+      if (userActive >= limits.maxSubscriptionsPerUser) {
+        return { errors: [createError('RATE_LIMITED', `At most ${limits.maxSubscriptionsPerUser} subscriptions per user.`)] };
+      }
+      let plan;
+      try {
+        plan = deps.planner().plan(args.document, args.operationName);
+      } catch (error) {
+        return { errors: [createError('BAD_USER_INPUT', (error as Error).message)] };
+      }
+      if (args.connection) args.connection.active += 1;
+      perUser.set(userKey, userActive + 1);
+      const subscriber = deps.hub().subscribe({
+        plan,
+        variables: args.variables,
+        context: args.context as unknown as Record<string, unknown>,
+        authorization: args.context.authorization,
+        scope: isSignedIn(viewer) ? `${viewer.userId}|${[...viewer.roles].sort().join(',')}` : 'anonymous',
+      });
+      const expiry = isSignedIn(viewer)
+        ? setTimeout(
+            () => subscriber.fail(createError('UNAUTHENTICATED', 'Access token expired; reconnect with a fresh token and your last cursor.')),
+            Math.max(0, viewer.expiresAt * 1000 - Date.now()),
+          )
+        : undefined;
+      expiry?.unref();
+      let released = false;
+      const release = () => {
+        if (released) return;
+        released = true;
+        clearTimeout(expiry);
+        if (args.connection) args.connection.active -= 1;
+        const remaining = (perUser.get(userKey) ?? 1) - 1;
+        if (remaining <= 0) perUser.delete(userKey);
+        else perUser.set(userKey, remaining);
+      };
+      const inner = subscriber.iterator;
+      const iterator: AsyncIterableIterator<ExecutionResult> = {
+        async next() {
+          const result = await inner.next();
+          if (result.done) release();
+          return result;
+        },
+        async return() {
+          release();
+          return inner.return!();
+        },
+        async throw(error?: unknown) {
+          release();
+          return inner.throw!(error);
+        },
+        [Symbol.asyncIterator]() {
+          return iterator;
+        },
+      };
+      return { iterator };
+    },
+  };
+}
+
+export type SubscriptionGate = ReturnType<typeof createSubscriptionGate>;
