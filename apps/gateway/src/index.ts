@@ -1,3 +1,3 @@
 export { createGateway, type Gateway, type GatewayDeps, type GatewayContext } from './server';
 export { loadGatewayConfig, type GatewayConfig } from './config';
-export { startGatewayService } from './service';
+export { startGatewayService, type GatewayHandle } from './service';

@@ -14,6 +14,7 @@ import { listen, type Logger, type RunningServer } from '@meridian/service-kit';
 import type { TokenVerifier, Viewer } from '@meridian/tokens';
 import { createSubscriptionGate, type SubscriptionLimits } from './subscriptions/gate';
 import { createSubscriptionHub } from './subscriptions/hub';
+import { createHttpSubscriptionHandler } from './subscriptions/http';
 import { createSubscriptionPlanner } from './subscriptions/planner';
 import { createUpstreamPool } from './subscriptions/upstream';
 import { serveGraphQLOverWebSocket, type WebSocketLimits } from './subscriptions/websocket';
@@ -125,6 +126,15 @@ export function createGateway(deps: GatewayDeps): Gateway {
     limits: deps.webSocketLimits,
   });
 
+  async function buildContext(req: express.Request): Promise<GatewayContext> {
+    const requestId = (req.headers['x-request-id'] as string | undefined) ?? randomUUID();
+    const authorization = req.headers.authorization || undefined;
+    // A bad or expired token is a 401 here, before any subgraph is called.
+    const viewer = await deps.verifier.viewerFromAuthorization(authorization);
+    const client = { ip: req.socket.remoteAddress, userAgent: req.headers['user-agent'] };
+    return { viewer, requestId, authorization, client };
+  }
+
   let started: Promise<void> | undefined;
   let closed = false;
   async function start() {
@@ -132,15 +142,9 @@ export function createGateway(deps: GatewayDeps): Gateway {
     app.use(
       '/graphql',
       express.json({ limit: '1mb' }),
+      createHttpSubscriptionHandler({ planner: () => planner, gate, buildContext }),
       expressMiddleware(apollo, {
-        context: async ({ req }) => {
-          const requestId = (req.headers['x-request-id'] as string | undefined) ?? randomUUID();
-          const authorization = req.headers.authorization || undefined;
-          // A bad or expired token is a 401 here, before any subgraph is called.
-          const viewer = await deps.verifier.viewerFromAuthorization(authorization);
-          const client = { ip: req.socket.remoteAddress, userAgent: req.headers['user-agent'] };
-          return { viewer, requestId, authorization, client };
-        },
+        context: ({ req }) => buildContext(req),
       }),
     );
   }

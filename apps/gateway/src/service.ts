@@ -1,11 +1,16 @@
 import type { Logger, ServiceHandle } from '@meridian/service-kit';
 import { createTokenVerifier } from '@meridian/tokens';
 import type { GatewayConfig } from './config';
-import { createGateway } from './server';
+import { createGateway, type Gateway } from './server';
 
-export async function startGatewayService(options: { config: GatewayConfig; logger: Logger }): Promise<ServiceHandle> {
+export interface GatewayHandle extends ServiceHandle {
+  /** Live subscription figures. */
+  stats: Gateway['stats'];
+}
+
+export async function startGatewayService(options: { config: GatewayConfig; logger: Logger }): Promise<GatewayHandle> {
   const { config, logger } = options;
   const gateway = createGateway({ ...config, verifier: createTokenVerifier(config.tokens), logger });
   const running = await gateway.listen(config.port, config.host);
-  return { name: 'gateway', url: running.url, stop: () => gateway.close() };
+  return { name: 'gateway', url: running.url, stop: () => gateway.close(), stats: () => gateway.stats() };
 }

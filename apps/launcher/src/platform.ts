@@ -3,7 +3,7 @@ import { startUserService, loadUserConfig } from '@meridian/user-subgraph';
 import { startTaskService, loadTaskConfig } from '@meridian/task-subgraph';
 import { startNotificationService, loadNotificationConfig } from '@meridian/notification-subgraph';
 import { startAnalyticsService, loadAnalyticsConfig } from '@meridian/analytics-subgraph';
-import { startGatewayService, loadGatewayConfig } from '@meridian/gateway';
+import { startGatewayService, loadGatewayConfig, type GatewayHandle } from '@meridian/gateway';
 import { createPlatformEventBus } from '@meridian/domain-events';
 import { createLogger, startWithCleanup, type Logger, type PlatformEventBus, type ServiceHandle } from '@meridian/service-kit';
 
@@ -18,7 +18,7 @@ const SUBGRAPHS = {
   analytics: (env, bus, logger) => startAnalyticsService({ config: loadAnalyticsConfig(env), bus, logger }),
 } satisfies Record<string, StartSubgraph>;
 
-export type ServiceName = 'auth' | keyof typeof SUBGRAPHS | 'gateway';
+export type SubgraphName = 'auth' | keyof typeof SUBGRAPHS;
 
 export interface PlatformOptions {
   /**
@@ -32,7 +32,7 @@ export interface PlatformOptions {
 
 export interface Platform {
   gatewayUrl: string;
-  services: Record<ServiceName, ServiceHandle>;
+  services: Record<SubgraphName, ServiceHandle> & { gateway: GatewayHandle };
   /** The bus all services share (tests publish or listen on it). */
   bus: PlatformEventBus;
   stop(): Promise<void>;
@@ -55,8 +55,8 @@ export function startPlatform(options: PlatformOptions = {}): Promise<Platform> 
     });
     stack.defer('event bus', () => bus.close());
 
-    const start = async (name: string, run: () => Promise<ServiceHandle>) => {
-      let handle: ServiceHandle;
+    const start = async <T extends ServiceHandle>(name: string, run: () => Promise<T>): Promise<T> => {
+      let handle: T;
       try {
         handle = await run();
       } catch (error) {

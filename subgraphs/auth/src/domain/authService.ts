@@ -487,9 +487,6 @@ export function sha256(value: string): string {
   return createHash('sha256').update(value).digest('hex');
 }
 
-/** Kept for callers of the original name (tests compare stored refresh-token hashes). */
-export const hashRefreshToken = sha256;
-
 /** 10 base32 characters (50 bits), shown as xxxxx-xxxxx. */
 function newRecoveryCode(): string {
   const raw = base32Encode(randomBytes(7)).slice(0, 10).toLowerCase();
