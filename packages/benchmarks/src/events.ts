@@ -2,7 +2,8 @@
  * Event pipeline benchmark: outbox -> relay -> Redis Streams -> consumer group -> handleOnce.
  *
  *   npx tsx packages/benchmarks/src/events.ts [--events 60000] [--tx-size 10] [--producers 8]
- *     [--partitions 8] [--consumers 1] [--rate 0] [--relay-batch 100] [--read-batch 50]
+ *     [--partitions 8] [--consumers 1] [--rate 0] [--relay-batch 500] [--read-batch 50]
+ *     [--consumer-mode batch|single] [--max-batch 500]
  *     [--aggregates 2000] [--warmup 0.1] [--timeout-s 100] [--profile] [--out <file>|--no-out]
  *
  * Three kinds of processes, as in the distributed mode: this one (orchestrator: databases, checks,
@@ -30,6 +31,10 @@ interface Params {
   rate: number;
   relayBatch: number;
   readBatch: number;
+  /** 'single': subscribe + handleOnce (one transaction per event); 'batch': subscribeBatch + handleBatchOnce. */
+  consumerMode: 'single' | 'batch';
+  /** Events per handler call in batch mode. */
+  maxBatch: number;
   aggregates: number;
   /** Fraction of events (in commit order) left out of the steady-state figures. */
   warmup: number;
@@ -47,8 +52,11 @@ const HELP = `usage: npx tsx packages/benchmarks/src/events.ts [options]
   --partitions N    partitions of the bus (BENCH_PARTITIONS, default 8)
   --consumers N     consumer processes in the group (BENCH_CONSUMERS, default 1)
   --rate N          offered events/s, 0 = unthrottled (BENCH_RATE, default 0)
-  --relay-batch N   outbox relay rows per publish (BENCH_RELAY_BATCH, default 100)
-  --read-batch N    consumer entries per XREADGROUP (BENCH_READ_BATCH, default 50)
+  --relay-batch N   outbox relay rows per publish (BENCH_RELAY_BATCH, default 500)
+  --read-batch N    consumer entries per XREADGROUP (BENCH_READ_BATCH, default 50; batch mode reads >= --max-batch)
+  --consumer-mode M single (subscribe + handleOnce per event) or batch (subscribeBatch + handleBatchOnce)
+                    (BENCH_CONSUMER_MODE, default batch)
+  --max-batch N     events per batch handler call in batch mode (BENCH_MAX_BATCH, default 500)
   --aggregates N    distinct tasks (BENCH_AGGREGATES, default 2000)
   --warmup F        fraction of events excluded as warm-up (BENCH_WARMUP, default 0.1)
   --timeout-s N     give up after N seconds (BENCH_TIMEOUT_S, default 100)
@@ -85,6 +93,7 @@ function parseParams(argv: readonly string[]): Params {
     return parsed;
   };
   const known = new Set(['events', 'tx-size', 'producers', 'partitions', 'consumers', 'rate', 'relay-batch', 'read-batch',
+    'consumer-mode', 'max-batch',
     'aggregates', 'warmup', 'timeout-s', 'profile', 'out', 'no-out', 'role', 'config']);
   for (const name of flags.keys()) if (!known.has(name)) throw new Error(`unknown option --${name}\n${HELP}`);
   const params: Params = {
@@ -94,8 +103,10 @@ function parseParams(argv: readonly string[]): Params {
     partitions: number('partitions', 8),
     consumers: number('consumers', 1),
     rate: number('rate', 0, { min: 0 }),
-    relayBatch: number('relay-batch', 100),
+    relayBatch: number('relay-batch', 500),
     readBatch: number('read-batch', 50),
+    consumerMode: consumerMode(raw('consumer-mode') ?? 'batch'),
+    maxBatch: number('max-batch', 500),
     aggregates: number('aggregates', 2000),
     warmup: number('warmup', 0.1, { min: 0, integer: false }),
     timeoutS: number('timeout-s', 100),
@@ -107,6 +118,11 @@ function parseParams(argv: readonly string[]): Params {
   if (params.warmup >= 0.9) throw new Error('--warmup must be below 0.9');
   if (params.aggregates < params.producers) params.aggregates = params.producers;
   return params;
+}
+
+function consumerMode(value: string): Params['consumerMode'] {
+  if (value !== 'single' && value !== 'batch') throw new Error(`--consumer-mode (BENCH_CONSUMER_MODE) must be single or batch, got "${value}"`);
+  return value;
 }
 
 function defaultOutFile(): string {
@@ -310,7 +326,7 @@ async function runProducer(config: RunConfig) {
 
 async function runConsumer(config: RunConfig, index: number) {
   const { params } = config;
-  const { handleOnce } = await import('@meridian/event-bridge');
+  const { handleBatchOnce, handleOnce } = await import('@meridian/event-bridge');
   const { createPlatformEventBusRedis } = await loadDomain();
   const createPrisma = await loadPrismaClient();
   const prisma = createPrisma(config.consumerDbUrl, params.partitions + 2);
@@ -320,28 +336,72 @@ async function runConsumer(config: RunConfig, index: number) {
   let duplicates = 0;
   let failures = 0;
 
-  const subscription = await bus.subscribe({
-    group: config.group,
-    consumerName: `bench-consumer-${index}-${process.pid}`,
-    types: [...GROUP_TYPES],
-    handler: async (event, { attempt }) => {
-      if (attempt > 1) failures++;
-      const result = await handleOnce(prisma, config.group, event, async (tx) => {
-        // The effect: a read model per aggregate. A smaller id than the last one seen = out of order.
-        await tx.$executeRaw`
-          INSERT INTO bench_projections AS p (aggregate_id, event_count, last_event_id)
-          VALUES (${event.aggregateId}, 1, ${event.id})
-          ON CONFLICT (aggregate_id) DO UPDATE SET
-            event_count = p.event_count + 1,
-            last_event_id = GREATEST(p.last_event_id, EXCLUDED.last_event_id),
-            out_of_order = p.out_of_order + CASE WHEN p.last_event_id > EXCLUDED.last_event_id THEN 1 ELSE 0 END`;
-      });
-      if (result.handled) {
-        ids.push(event.id);
-        handledAt.push(now());
-      } else duplicates++;
-    },
-  });
+  const record = (handled: readonly { id: string }[], skipped: number) => {
+    const at = now();
+    for (const event of handled) {
+      ids.push(event.id);
+      handledAt.push(at);
+    }
+    duplicates += skipped;
+  };
+  const consumerName = `bench-consumer-${index}-${process.pid}`;
+  const subscription =
+    params.consumerMode === 'single'
+      ? await bus.subscribe({
+          group: config.group,
+          consumerName,
+          types: [...GROUP_TYPES],
+          handler: async (event, { attempt }) => {
+            if (attempt > 1) failures++;
+            const result = await handleOnce(prisma, config.group, event, async (tx) => {
+              // The effect: a read model per aggregate. A smaller id than the last one seen = out of order.
+              await tx.$executeRaw`
+                INSERT INTO bench_projections AS p (aggregate_id, event_count, last_event_id)
+                VALUES (${event.aggregateId}, 1, ${event.id})
+                ON CONFLICT (aggregate_id) DO UPDATE SET
+                  event_count = p.event_count + 1,
+                  last_event_id = GREATEST(p.last_event_id, EXCLUDED.last_event_id),
+                  out_of_order = p.out_of_order + CASE WHEN p.last_event_id > EXCLUDED.last_event_id THEN 1 ELSE 0 END`;
+            });
+            if (result.handled) record([event], 0);
+            else record([], 1);
+          },
+        })
+      : await bus.subscribeBatch({
+          group: config.group,
+          consumerName,
+          types: [...GROUP_TYPES],
+          maxBatchSize: params.maxBatch,
+          handler: async (events, { attempt }) => {
+            if (attempt > 1) failures++;
+            const result = await handleBatchOnce(prisma, config.group, events, async (tx, fresh) => {
+              // The same effect for a batch, one statement: per aggregate the count, first and last id
+              // of its events in the batch, and how many of them came out of order within the batch.
+              const byAggregate = new Map<string, { count: number; first: string; last: string; outOfOrder: number }>();
+              for (const event of fresh) {
+                const entry = byAggregate.get(event.aggregateId);
+                if (!entry) byAggregate.set(event.aggregateId, { count: 1, first: event.id, last: event.id, outOfOrder: 0 });
+                else {
+                  entry.count++;
+                  if (event.id < entry.last) entry.outOfOrder++;
+                  else entry.last = event.id;
+                }
+              }
+              const rows = [...byAggregate.entries()];
+              await tx.$executeRaw`
+                INSERT INTO bench_projections AS p (aggregate_id, event_count, last_event_id, out_of_order)
+                SELECT * FROM unnest(${rows.map(([id]) => id)}::text[], ${rows.map(([, row]) => row.count)}::int[],
+                  ${rows.map(([, row]) => row.last)}::text[], ${rows.map(([, row]) => row.outOfOrder)}::int[])
+                ON CONFLICT (aggregate_id) DO UPDATE SET
+                  event_count = p.event_count + EXCLUDED.event_count,
+                  last_event_id = GREATEST(p.last_event_id, EXCLUDED.last_event_id),
+                  out_of_order = p.out_of_order + EXCLUDED.out_of_order + CASE WHEN p.last_event_id > (
+                    SELECT f FROM unnest(${rows.map(([id]) => id)}::text[], ${rows.map(([, row]) => row.first)}::text[]) AS firsts (a, f)
+                    WHERE a = EXCLUDED.aggregate_id) THEN 1 ELSE 0 END`;
+            });
+            record(result.handled, result.skipped.length);
+          },
+        });
   const progress = setInterval(() => void send({ kind: 'progress', handled: ids.length, duplicates }).catch(() => undefined), 100);
   await send({ kind: 'ready' });
   await onParentMessage('stop');
@@ -422,6 +482,8 @@ function machine() {
     node: process.version,
     platform: `${os.platform()} ${os.release()}`,
     gitCommit: commit,
+    // The machine may be shared: load from other work (1/5/15 min) at the end of the run.
+    loadAverage: os.loadavg().map((load) => Math.round(load * 100) / 100),
   };
 }
 
@@ -529,7 +591,8 @@ async function orchestrate(params: Params) {
     await Promise.all([producerInbox.next('ready', deadline), ...consumerInbox.map((inbox) => inbox.next('ready', deadline))]);
     console.log(
       `events ${params.events}, tx size ${params.txSize}, producers ${params.producers}, partitions ${params.partitions}, ` +
-        `consumers ${params.consumers}, rate ${params.rate || 'unthrottled'}, relay batch ${params.relayBatch}, read batch ${params.readBatch}`,
+        `consumers ${params.consumers}, rate ${params.rate || 'unthrottled'}, relay batch ${params.relayBatch}, read batch ${params.readBatch}, ` +
+        `consumer mode ${params.consumerMode}${params.consumerMode === 'batch' ? ` (max batch ${params.maxBatch})` : ''}`,
     );
     producer.send({ kind: 'start' } satisfies ParentMessage);
     const produced = await producerInbox.next('produced', deadline);
@@ -646,7 +709,7 @@ async function orchestrate(params: Params) {
     for (const [label, value] of rows) console.log(`${label.padEnd(width)}  ${value}`);
 
     const result = {
-      benchmark: 'events: outbox -> relay -> Redis Streams -> consumer group -> handleOnce',
+      benchmark: `events: outbox -> relay -> Redis Streams -> consumer group -> ${params.consumerMode === 'batch' ? 'subscribeBatch + handleBatchOnce' : 'subscribe + handleOnce'}`,
       date: new Date().toISOString(),
       machine: { ...machine(), postgres: postgresVersion, redis: redisVersion },
       params: { ...params, postgresUrl: undefined, redisUrl: undefined, out: undefined },

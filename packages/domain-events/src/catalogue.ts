@@ -5,6 +5,9 @@ import { z } from 'zod';
 const id = z.string().min(1);
 const isoDateTime = z.iso.datetime({ offset: true });
 
+export const roleSchema = z.enum(['ADMIN', 'MEMBER', 'VIEWER']);
+export type Role = z.infer<typeof roleSchema>;
+
 export const taskStatusSchema = z.enum(['TODO', 'IN_PROGRESS', 'DONE']);
 export const taskPrioritySchema = z.enum(['LOW', 'MEDIUM', 'HIGH', 'URGENT']);
 export type TaskStatus = z.infer<typeof taskStatusSchema>;
@@ -131,6 +134,42 @@ export const taskCommentAddedV1 = defineEvent({
   aggregateId: (payload) => payload.taskId,
 });
 
+export const rolesChangedV1 = defineEvent({
+  type: 'auth.roles-changed',
+  version: 1,
+  source: 'auth',
+  description:
+    "A user's roles changed (setUserRoles, or ADMIN granted at sign-up to a bootstrap admin, right after auth.user-registered). " +
+    'roles is the complete new set; actorId is null when the system did it.',
+  schema: z.object({
+    userId: id,
+    roles: z.array(roleSchema).min(1),
+    previousRoles: z.array(roleSchema),
+    /** The admin who changed them; null for the sign-up bootstrap. */
+    actorId: id.nullable(),
+  }),
+  aggregateId: (payload) => payload.userId,
+});
+
+export const passwordResetRequestedV1 = defineEvent({
+  type: 'auth.password-reset-requested',
+  version: 1,
+  source: 'auth',
+  description:
+    'Someone asked to reset the password of a known account; the notification service e-mails the link. ' +
+    'SECRET: the payload holds the raw single-use reset token. Consumers must never log payloads of this type ' +
+    'nor store the token (send it and forget it).',
+  schema: z.object({
+    userId: id,
+    email: z.email(),
+    /** The raw reset token (only its hash is stored by auth). Never log or persist it. */
+    token: z.string().min(1),
+    /** When the token stops working (ISO-8601). */
+    expiresAt: isoDateTime,
+  }),
+  aggregateId: (payload) => payload.userId,
+});
+
 /** Current version of each type: what producers emit. Older versions stay in `domainEventRegistry`. */
 export const domainEventCatalogue = {
   'auth.user-registered': userRegisteredV1,
@@ -141,6 +180,8 @@ export const domainEventCatalogue = {
   'task.deleted': taskDeletedV1,
   'task.comment-added': taskCommentAddedV1,
   'auth.signed-in': userSignedInV1,
+  'auth.roles-changed': rolesChangedV1,
+  'auth.password-reset-requested': passwordResetRequestedV1,
 } as const;
 
 /** Every version consumers accept (validated on publish and on consume). */
@@ -153,6 +194,8 @@ export const domainEventRegistry = createEventRegistry([
   taskDeletedV1,
   taskCommentAddedV1,
   userSignedInV1,
+  rolesChangedV1,
+  passwordResetRequestedV1,
 ]);
 
 export type DomainEventCatalogue = typeof domainEventCatalogue;

@@ -5,13 +5,11 @@ import { domainEventCatalogue } from './catalogue';
 export function renderEventDocs(): string {
   const sections = Object.values(domainEventCatalogue).map((definition) => {
     const schema = z.toJSONSchema(definition.schema as z.ZodType, { unrepresentable: 'any' }) as {
-      properties?: Record<string, { type?: string | string[]; anyOf?: { type?: string }[]; enum?: unknown[]; format?: string }>;
+      properties?: Record<string, JsonSchemaProperty>;
       required?: string[];
     };
     const rows = Object.entries(schema.properties ?? {}).map(([field, property]) => {
-      const types = property.enum
-        ? property.enum.map((value) => JSON.stringify(value)).join(' \\| ')
-        : [property.type, ...(property.anyOf ?? []).map((option) => option.type)].flat().filter(Boolean).join(' \\| ');
+      const types = typeOf(property);
       const required = schema.required?.includes(field) ? 'yes' : 'no';
       return `| \`${field}\` | ${types}${property.format ? ` (${property.format})` : ''} | ${required} |`;
     });
@@ -38,4 +36,20 @@ export function renderEventDocs(): string {
     '',
     ...sections,
   ].join('\n');
+}
+
+interface JsonSchemaProperty {
+  type?: string | string[];
+  anyOf?: { type?: string }[];
+  enum?: unknown[];
+  format?: string;
+  items?: JsonSchemaProperty;
+}
+
+function typeOf(property: JsonSchemaProperty): string {
+  if (property.enum) return property.enum.map((value) => JSON.stringify(value)).join(' \\| ');
+  const base = [property.type, ...(property.anyOf ?? []).map((option) => option.type)].flat().filter(Boolean).join(' \\| ');
+  // Arrays of an enum say which values they hold (e.g. roles).
+  if (property.type === 'array' && property.items?.enum) return `array of ${typeOf(property.items)}`;
+  return base;
 }

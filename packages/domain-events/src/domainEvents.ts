@@ -3,6 +3,7 @@ import {
   createEnvelope,
   createInMemoryEventBus,
   createRedisEventBus,
+  type BatchEventBus,
   type EventBus,
   type EventBusLogger,
   type EventDefinition,
@@ -82,7 +83,7 @@ export interface PlatformEventBusOptions {
 }
 
 /** The composition root's one decision: which bus. Business code only sees EventBus<DomainEvent>. */
-export function createPlatformEventBus(options: PlatformEventBusOptions = {}): EventBus<DomainEvent> {
+export function createPlatformEventBus(options: PlatformEventBusOptions = {}): BatchEventBus<DomainEvent> {
   const common = { registry: domainEventRegistry, ...(options.logger ? { logger: options.logger } : {}) };
   if (options.redisUrl) {
     return createRedisEventBus({ ...common, redis: options.redisUrl, streamPrefix: options.streamPrefix ?? 'meridian:events' });

@@ -1,7 +1,10 @@
 export {
   domainEventCatalogue,
   domainEventRegistry,
+  passwordResetRequestedV1,
   profileCreatedV1,
+  roleSchema,
+  rolesChangedV1,
   taskAssignedV1,
   taskCreatedV1,
   taskDeletedV1,
@@ -19,6 +22,7 @@ export type {
   DomainEventOf,
   DomainEventPayload,
   DomainEventType,
+  Role,
   TaskPriority,
   TaskStatus,
 } from './catalogue';

@@ -53,3 +53,27 @@ test('task events carry what notification and analytics consumers need', async (
   expect(assigned && isDomainEvent(assigned, 'task.assigned') && assigned.payload.assigneeId).toBe('u2');
   await bus.close();
 });
+
+test('auth.roles-changed takes known roles only, and a null actor for the system', () => {
+  const event = createDomainEvent('auth.roles-changed', { payload: { userId: 'u1', roles: ['ADMIN'], previousRoles: ['MEMBER'], actorId: null } });
+  expect(event).toMatchObject({ source: 'auth', aggregateId: 'u1', payload: { roles: ['ADMIN'], actorId: null } });
+  expect(() =>
+    createDomainEvent('auth.roles-changed', { payload: { userId: 'u1', roles: ['ROOT' as 'ADMIN'], previousRoles: [], actorId: 'u2' } }),
+  ).toThrow(/auth\.roles-changed.*payload\.roles/);
+  expect(() => createDomainEvent('auth.roles-changed', { payload: { userId: 'u1', roles: [], previousRoles: [], actorId: 'u2' } })).toThrow(
+    EventValidationError,
+  );
+});
+
+test('auth.password-reset-requested needs an ISO expiry, and a validation error does not echo the token', () => {
+  const payload = { userId: 'u1', email: 'ada@example.com', token: 'secret-token-value', expiresAt: '2026-12-01T09:30:00.000Z' };
+  expect(createDomainEvent('auth.password-reset-requested', { payload }).aggregateId).toBe('u1');
+  let message = '';
+  try {
+    createDomainEvent('auth.password-reset-requested', { payload: { ...payload, expiresAt: 'tomorrow' } });
+  } catch (error) {
+    message = (error as Error).message;
+  }
+  expect(message).toMatch(/payload\.expiresAt/);
+  expect(message).not.toContain(payload.token);
+});

@@ -35,6 +35,34 @@ export interface SubscribeOptions<TEvent extends EventEnvelope, TType extends TE
   readonly startFrom?: 'earliest' | 'latest';
 }
 
+export interface BatchDeliveryContext extends DeliveryContext {
+  /**
+   * Tries of this batch: 1 for a first try. After a failure a batch of several events is split in
+   * two halves, each starting again at 1; a single event is retried up to `retry.maxAttempts`.
+   */
+  readonly attempt: number;
+  /** Ordering partition the batch comes from (every event of a batch shares it). */
+  readonly partition: number;
+}
+
+export interface SubscribeBatchOptions<TEvent extends EventEnvelope, TType extends TEvent['type']> {
+  /** Consumer group: same meaning as in `subscribe` (members of a group may mix `subscribe` and `subscribeBatch`). */
+  readonly group: string;
+  readonly types: readonly TType[];
+  /** Most events per handler call (default 100). */
+  readonly maxBatchSize?: number;
+  /**
+   * Receives consecutive events of ONE partition, in order (never empty). Resolve to acknowledge
+   * all of them; throw to retry: the batch is split in halves until the failing event is alone,
+   * which is then retried with backoff and dead-lettered after `retry.maxAttempts` (the others
+   * are handled). Must be idempotent (delivery is at least once): see `handleBatchOnce`.
+   */
+  readonly handler: (events: EventOfType<TEvent, TType>[], context: BatchDeliveryContext) => Promise<void>;
+  readonly consumerName?: string;
+  readonly retry?: RetryOptions;
+  readonly startFrom?: 'earliest' | 'latest';
+}
+
 export interface ListenOptions<TEvent extends EventEnvelope, TType extends TEvent['type']> {
   readonly types: readonly TType[];
   /** Errors are logged, not retried: listeners are for live notifications. */
@@ -100,6 +128,18 @@ export interface EventBus<TEvent extends EventEnvelope = EventEnvelope> {
   readDeadLetters(group: string): Promise<DeadLetter[]>;
   /** Stops every loop and releases connections; pending events stay on the bus. */
   close(): Promise<void>;
+}
+
+/**
+ * A bus that can also deliver in batches (both built-in buses). Kept apart from `EventBus` so that
+ * existing implementations and wrappers of `EventBus` stay valid.
+ */
+export interface BatchEventBus<TEvent extends EventEnvelope = EventEnvelope> extends EventBus<TEvent> {
+  /**
+   * Like `subscribe`, but the handler gets up to `maxBatchSize` consecutive events of one partition
+   * at once (same guarantees: competing members, per-aggregate order, at least once, retries, dead letters).
+   */
+  subscribeBatch<TType extends TEvent['type']>(options: SubscribeBatchOptions<TEvent, TType>): Promise<Subscription>;
 }
 
 export const consoleLogger: EventBusLogger = {

@@ -1,12 +1,14 @@
 import type { EventEnvelope } from './envelope';
 import type {
+  BatchDeliveryContext,
+  BatchEventBus,
   DeadLetter,
-  DeliveryContext,
   EventBus,
   EventBusOptions,
   ListenOptions,
   ReplayOptions,
   ReplayResult,
+  SubscribeBatchOptions,
   SubscribeOptions,
   Subscription,
 } from './eventBus';
@@ -15,9 +17,11 @@ import {
   SerialQueue,
   backoffDelay,
   defaultConsumerName,
+  deliverBatch,
   errorMessage,
   jsonCopy,
   partitionOf,
+  resolveMaxBatchSize,
   resolveRetry,
   sleep,
   type ResolvedRetry,
@@ -30,7 +34,9 @@ export interface InMemoryEventBusOptions<TEvent extends EventEnvelope> extends E
 
 interface Member {
   readonly name: string;
-  readonly handler: (event: EventEnvelope, context: DeliveryContext) => Promise<void>;
+  /** `subscribe` is `subscribeBatch` with batches of one. */
+  readonly handler: (events: EventEnvelope[], context: BatchDeliveryContext) => Promise<void>;
+  readonly maxBatchSize: number;
   readonly retry: ResolvedRetry;
   readonly stop: AbortController;
   closed: boolean;
@@ -62,7 +68,7 @@ interface Listener {
  */
 export function createInMemoryEventBus<TEvent extends EventEnvelope>(
   options: InMemoryEventBusOptions<TEvent>,
-): EventBus<TEvent> {
+): BatchEventBus<TEvent> {
   const { registry } = options;
   const partitionCount = options.partitions ?? 8;
   const retained = options.retainedEvents ?? 10_000;
@@ -102,7 +108,7 @@ export function createInMemoryEventBus<TEvent extends EventEnvelope>(
     });
   }
 
-  /** Handles a partition's queue strictly in order, one event at a time. */
+  /** Handles a partition's queue strictly in order, one batch (of consecutive events) at a time. */
   async function drain(group: Group, partition: Partition, index: number) {
     await Promise.resolve(); // never run handlers synchronously inside publish/subscribe
     while (!closed && partition.queue.length > 0) {
@@ -110,38 +116,87 @@ export function createInMemoryEventBus<TEvent extends EventEnvelope>(
       // Same rule as the Redis bus: partition i belongs to member i mod n (members sorted by name).
       const member = live.sort((a, b) => a.name.localeCompare(b.name))[index % Math.max(live.length, 1)];
       if (!member) return; // resumes when a member subscribes
-      const done = await deliver(group, member, partition.queue[0]);
-      if (done) partition.queue.shift();
-    }
-  }
-
-  /** Returns true when the event is finished with (handled or dead-lettered). */
-  async function deliver(group: Group, member: Member, raw: unknown): Promise<boolean> {
-    let event: EventEnvelope;
-    try {
-      event = registry.validate(raw);
-    } catch (error) {
-      addDeadLetter(group.name, raw, errorMessage(error), 0);
-      return true;
-    }
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await member.handler(event, { group: group.name, attempt });
-        return true;
-      } catch (error) {
-        if (attempt >= member.retry.maxAttempts) {
-          addDeadLetter(group.name, raw, errorMessage(error), attempt);
-          return true;
+      const items: { raw: unknown; event: EventEnvelope }[] = [];
+      while (items.length < member.maxBatchSize && items.length < partition.queue.length) {
+        const raw = partition.queue[items.length];
+        try {
+          items.push({ raw, event: registry.validate(raw) });
+        } catch (error) {
+          if (items.length > 0) break; // handled after the batch before it
+          addDeadLetter(group.name, raw, errorMessage(error), 0);
+          partition.queue.shift();
         }
-        logger.warn({ group: group.name, type: event.type, attempt, error: errorMessage(error) }, 'event handler failed, will retry');
-        await sleep(backoffDelay(member.retry, attempt), AbortSignal.any([lifetime.signal, member.stop.signal]));
-        // Left in the queue: another member (or a later subscriber) takes over.
-        if (closed || member.closed) return false;
       }
+      if (items.length === 0) continue;
+      const finished = await deliver(group, member, index, items);
+      // Unfinished ones stay in the queue: another member (or a later subscriber) takes over.
+      partition.queue.splice(0, finished);
     }
   }
 
-  const bus: EventBus<TEvent> = {
+  /** Returns how many items (from the start) are finished with (handled or dead-lettered). */
+  function deliver(group: Group, member: Member, partitionIndex: number, items: readonly { raw: unknown; event: EventEnvelope }[]) {
+    const stopped = () => closed || member.closed;
+    return deliverBatch(items, {
+      maxAttempts: member.retry.maxAttempts,
+      handle: (batch, attempt) => member.handler(batch.map((item) => item.event), { group: group.name, attempt, partition: partitionIndex }),
+      done: () => undefined,
+      deadLetter: async (item, error, attempts) => addDeadLetter(group.name, item.raw, errorMessage(error), attempts),
+      retry: async (item, attempt, error) => {
+        logger.warn({ group: group.name, type: item.event.type, attempt, error: errorMessage(error) }, 'event handler failed, will retry');
+        await sleep(backoffDelay(member.retry, attempt), AbortSignal.any([lifetime.signal, member.stop.signal]));
+        return !stopped();
+      },
+      split: (batch, error) =>
+        logger.warn({ group: group.name, size: batch.length, error: errorMessage(error) }, 'event batch handler failed, splitting the batch'),
+      canContinue: () => !stopped(),
+    });
+  }
+
+  /** Adds a member to a group (creating the group on first use). */
+  async function join(subscribeOptions: SubscribeBatchOptions<TEvent, any> & { maxBatchSize: number }): Promise<Subscription> {
+    assertOpen();
+    const types = new Set<string>(subscribeOptions.types);
+    for (const type of types) registry.sourceOf(type); // fail fast on unknown types
+    let group = groups.get(subscribeOptions.group);
+    if (!group) {
+      group = {
+        name: subscribeOptions.group,
+        types,
+        partitions: Array.from({ length: partitionCount }, () => ({ queue: [], running: undefined })),
+        members: [],
+      };
+      groups.set(group.name, group);
+      if ((subscribeOptions.startFrom ?? 'earliest') === 'earliest') {
+        for (const raw of log) enqueue(group, jsonCopy(raw as EventEnvelope));
+      }
+    } else if ([...types].sort().join() !== [...group.types].sort().join()) {
+      throw new Error(`Members of group "${group.name}" must subscribe to the same types`);
+    }
+    const member: Member = {
+      name: subscribeOptions.consumerName ?? defaultConsumerName(),
+      handler: subscribeOptions.handler as Member['handler'],
+      maxBatchSize: subscribeOptions.maxBatchSize,
+      retry: resolveRetry(options.retry, subscribeOptions.retry),
+      stop: new AbortController(),
+      closed: false,
+    };
+    const memberGroup = group;
+    memberGroup.members.push(member);
+    kick(memberGroup);
+    return {
+      async close() {
+        if (member.closed) return;
+        member.closed = true;
+        member.stop.abort();
+        memberGroup.members.splice(memberGroup.members.indexOf(member), 1);
+        await Promise.all(memberGroup.partitions.map((partition) => partition.running));
+        kick(memberGroup);
+      },
+    };
+  }
+
+  const bus: BatchEventBus<TEvent> = {
     async publish(events) {
       assertOpen();
       const list = (Array.isArray(events) ? events : [events]) as readonly EventEnvelope[];
@@ -176,45 +231,17 @@ export function createInMemoryEventBus<TEvent extends EventEnvelope>(
       for (const group of groups.values()) kick(group);
     },
 
-    async subscribe(subscribeOptions: SubscribeOptions<TEvent, any>): Promise<Subscription> {
-      assertOpen();
-      const types = new Set<string>(subscribeOptions.types);
-      for (const type of types) registry.sourceOf(type); // fail fast on unknown types
-      let group = groups.get(subscribeOptions.group);
-      if (!group) {
-        group = {
-          name: subscribeOptions.group,
-          types,
-          partitions: Array.from({ length: partitionCount }, () => ({ queue: [], running: undefined })),
-          members: [],
-        };
-        groups.set(group.name, group);
-        if ((subscribeOptions.startFrom ?? 'earliest') === 'earliest') {
-          for (const raw of log) enqueue(group, jsonCopy(raw as EventEnvelope));
-        }
-      } else if ([...types].sort().join() !== [...group.types].sort().join()) {
-        throw new Error(`Members of group "${group.name}" must subscribe to the same types`);
-      }
-      const member: Member = {
-        name: subscribeOptions.consumerName ?? defaultConsumerName(),
-        handler: subscribeOptions.handler as Member['handler'],
-        retry: resolveRetry(options.retry, subscribeOptions.retry),
-        stop: new AbortController(),
-        closed: false,
-      };
-      const memberGroup = group;
-      memberGroup.members.push(member);
-      kick(memberGroup);
-      return {
-        async close() {
-          if (member.closed) return;
-          member.closed = true;
-          member.stop.abort();
-          memberGroup.members.splice(memberGroup.members.indexOf(member), 1);
-          await Promise.all(memberGroup.partitions.map((partition) => partition.running));
-          kick(memberGroup);
-        },
-      };
+    subscribe(subscribeOptions: SubscribeOptions<TEvent, any>): Promise<Subscription> {
+      const { handler } = subscribeOptions;
+      return join({
+        ...subscribeOptions,
+        maxBatchSize: 1,
+        handler: (events, { group, attempt }) => handler(events[0]!, { group, attempt }),
+      });
+    },
+
+    subscribeBatch(subscribeOptions: SubscribeBatchOptions<TEvent, any>): Promise<Subscription> {
+      return join({ ...subscribeOptions, maxBatchSize: resolveMaxBatchSize(subscribeOptions.maxBatchSize) });
     },
 
     async listen(listenOptions: ListenOptions<TEvent, any>): Promise<Subscription> {

@@ -4,6 +4,8 @@ export { createEnvelope, createEventRegistry, defineEvent } from './registry';
 export type { CreateEnvelopeOptions, EnvelopeOf, EventDefinition, EventRegistry } from './registry';
 export { consoleLogger } from './eventBus';
 export type {
+  BatchDeliveryContext,
+  BatchEventBus,
   DeadLetter,
   DeliveryContext,
   EventBus,
@@ -14,6 +16,7 @@ export type {
   ReplayOptions,
   ReplayResult,
   RetryOptions,
+  SubscribeBatchOptions,
   SubscribeOptions,
   Subscription,
 } from './eventBus';
@@ -21,8 +24,9 @@ export { createInMemoryEventBus } from './inMemoryEventBus';
 export type { InMemoryEventBusOptions } from './inMemoryEventBus';
 export { createRedisEventBus } from './redisEventBus';
 export type { RedisEventBusOptions } from './redisEventBus';
-export { createOutboxRelay, handleOnce, writeOutbox } from './outbox';
+export { createOutboxRelay, handleBatchOnce, handleOnce, writeOutbox } from './outbox';
 export type {
+  HandleBatchOnceResult,
   HandleOnceResult,
   OutboxEventRow,
   OutboxJsonObject,

@@ -106,3 +106,63 @@ export class Waker {
     }
   }
 }
+
+/** What `deliverBatch` needs from a bus: how to run, acknowledge, retry and dead-letter items. */
+export interface BatchDelivery<T> {
+  readonly maxAttempts: number;
+  /** Runs the handler on the items, in order; throws when it failed. */
+  handle(items: readonly T[], attempt: number): Promise<void>;
+  /** The handler resolved for these items (acknowledge them). */
+  done(items: readonly T[]): void;
+  /** A single item failed `maxAttempts` times. */
+  deadLetter(item: T, error: unknown, attempts: number): Promise<void>;
+  /** A single item failed and will be retried: wait the backoff; false = stop now (the item stays pending). */
+  retry(item: T, attempt: number, error: unknown): Promise<boolean>;
+  /** A batch of several items failed and is split in two halves. */
+  split(items: readonly T[], error: unknown): void;
+  /** False = stop before the next try (closing, partition lost). */
+  canContinue(): boolean;
+}
+
+/**
+ * Delivers consecutive items of one partition as one batch. On failure a batch of several items is
+ * split in halves, handled in order (left, then right), recursively: a poison item ends up alone and
+ * goes through the usual retry/dead-letter policy while every other item is handled, in order. A
+ * single item behaves exactly like `subscribe` (attempts with backoff, then dead letter).
+ * Returns how many items from the start are finished (handled or dead-lettered): fewer than all
+ * only when it stopped early; the rest stays pending.
+ */
+export async function deliverBatch<T>(items: readonly T[], delivery: BatchDelivery<T>): Promise<number> {
+  if (items.length === 0) return 0;
+  for (let attempt = 1; ; attempt++) {
+    if (!delivery.canContinue()) return 0;
+    let failure: unknown;
+    try {
+      await delivery.handle(items, attempt);
+    } catch (error) {
+      failure = error ?? new Error('handler failed');
+    }
+    if (failure === undefined) {
+      delivery.done(items);
+      return items.length;
+    }
+    if (items.length > 1) {
+      delivery.split(items, failure);
+      const middle = Math.ceil(items.length / 2);
+      const left = await deliverBatch(items.slice(0, middle), delivery);
+      if (left < middle) return left;
+      return middle + (await deliverBatch(items.slice(middle), delivery));
+    }
+    if (attempt >= delivery.maxAttempts) {
+      await delivery.deadLetter(items[0]!, failure, attempt);
+      return 1;
+    }
+    if (!(await delivery.retry(items[0]!, attempt, failure))) return 0;
+  }
+}
+
+export function resolveMaxBatchSize(value: number | undefined): number {
+  const size = value ?? 100;
+  if (!Number.isInteger(size) || size < 1) throw new Error(`maxBatchSize must be a positive integer, got ${size}`);
+  return size;
+}

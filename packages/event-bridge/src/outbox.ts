@@ -245,3 +245,46 @@ export async function handleOnce<TTx extends RawSqlClient, R>(
     return { handled: true, result: await fn(tx) } as const;
   });
 }
+
+export interface HandleBatchOnceResult<E, R> {
+  /** Events this call handled (first time seen by the group), in batch order: what `fn` received. */
+  readonly handled: readonly E[];
+  /** Events already handled before (or repeated within the batch): skipped. */
+  readonly skipped: readonly E[];
+  /** What `fn` returned; undefined when every event was a duplicate (then `fn` is not called). */
+  readonly result: R | undefined;
+}
+
+/**
+ * `handleOnce` for a batch: ONE transaction inserts the inbox rows of all the events with one
+ * statement (`INSERT ... ON CONFLICT DO NOTHING RETURNING event_id`) and runs `fn` with only the
+ * events not handled before, in batch order. One commit (one fsync) per batch instead of per
+ * event; the effect still happens exactly once per event and group. If `fn` throws, nothing of the
+ * batch is recorded. A concurrent duplicate waits on the inbox keys, then skips.
+ */
+export async function handleBatchOnce<TTx extends RawSqlClient, E extends Pick<EventEnvelope, 'id'>, R>(
+  prisma: TransactionRunner<TTx>,
+  group: string,
+  events: readonly E[],
+  fn: (tx: TTx, freshEvents: E[]) => Promise<R>,
+): Promise<HandleBatchOnceResult<E, R>> {
+  if (events.length === 0) return { handled: [], skipped: [], result: undefined };
+  // Sorted ids: two concurrent batches sharing ids lock the keys in the same order (no deadlock).
+  const ids = [...new Set(events.map((event) => event.id))].sort();
+  return prisma.$transaction(async (tx) => {
+    const rows = await tx.$queryRaw<{ event_id: string }[]>`
+      INSERT INTO inbox_events ("group", event_id, handled_at)
+      SELECT ${group}, id, now() FROM unnest(${ids}::text[]) AS ids (id) ORDER BY id
+      ON CONFLICT DO NOTHING
+      RETURNING event_id`;
+    const inserted = new Set(rows.map((row) => row.event_id));
+    const handled: E[] = [];
+    const skipped: E[] = [];
+    for (const event of events) {
+      if (inserted.delete(event.id)) handled.push(event); // delete: a repeated id runs once
+      else skipped.push(event);
+    }
+    if (handled.length === 0) return { handled, skipped, result: undefined };
+    return { handled, skipped, result: await fn(tx, handled) };
+  });
+}

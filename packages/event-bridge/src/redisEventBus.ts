@@ -1,12 +1,15 @@
 import { Redis, type RedisOptions } from 'ioredis';
 import type { EventEnvelope } from './envelope';
 import type {
+  BatchDeliveryContext,
+  BatchEventBus,
   DeadLetter,
   EventBus,
   EventBusOptions,
   ListenOptions,
   ReplayOptions,
   ReplayResult,
+  SubscribeBatchOptions,
   SubscribeOptions,
   Subscription,
 } from './eventBus';
@@ -16,8 +19,10 @@ import {
   Waker,
   backoffDelay,
   defaultConsumerName,
+  deliverBatch,
   errorMessage,
   partitionOf,
+  resolveMaxBatchSize,
   resolveRetry,
   sleep,
 } from './internal';
@@ -40,7 +45,7 @@ export interface RedisEventBusOptions<TEvent extends EventEnvelope> extends Even
   readonly claimIdleMs?: number;
   /** Longest blocking read; bounds how late a new partition or closed bus is noticed (default 2000). */
   readonly blockMs?: number;
-  /** Entries per read (default 50). */
+  /** Entries per read and stream (default 50; a `subscribeBatch` member reads at least `maxBatchSize`). */
   readonly batchSize?: number;
   /** How long close() waits for in-flight handlers (default 10 000). */
   readonly closeTimeoutMs?: number;
@@ -121,7 +126,7 @@ function parseEvent(fields: Record<string, string>): unknown {
  * - `P:group:<group>:members` / `:lease:<partition>`: membership and partition leases.
  * See docs/adr/0006-event-delivery.md for why partitions are leased to one member at a time.
  */
-export function createRedisEventBus<TEvent extends EventEnvelope>(options: RedisEventBusOptions<TEvent>): EventBus<TEvent> {
+export function createRedisEventBus<TEvent extends EventEnvelope>(options: RedisEventBusOptions<TEvent>): BatchEventBus<TEvent> {
   const { registry, streamPrefix: prefix } = options;
   const partitionCount = options.partitions ?? 8;
   const logger = options.logger ?? consoleLogger;
@@ -186,9 +191,34 @@ export function createRedisEventBus<TEvent extends EventEnvelope>(options: Redis
     }
   }
 
-  async function subscribe(subscribeOptions: SubscribeOptions<TEvent, TEvent['type']>): Promise<Subscription> {
+  function subscribe(subscribeOptions: SubscribeOptions<TEvent, TEvent['type']>): Promise<Subscription> {
+    const { handler } = subscribeOptions;
+    return join({
+      ...subscribeOptions,
+      maxBatchSize: 1,
+      handler: (events, { group, attempt }) => handler(events[0] as never, { group, attempt }),
+    });
+  }
+
+  function subscribeBatch(subscribeOptions: SubscribeBatchOptions<TEvent, TEvent['type']>): Promise<Subscription> {
+    return join({
+      ...subscribeOptions,
+      maxBatchSize: resolveMaxBatchSize(subscribeOptions.maxBatchSize),
+      handler: subscribeOptions.handler as (events: EventEnvelope[], context: BatchDeliveryContext) => Promise<void>,
+    });
+  }
+
+  /** Adds a member to a group; `subscribe` is `subscribeBatch` with batches of one. */
+  async function join(
+    subscribeOptions: Omit<SubscribeBatchOptions<TEvent, TEvent['type']>, 'handler'> & {
+      maxBatchSize: number;
+      handler: (events: EventEnvelope[], context: BatchDeliveryContext) => Promise<void>;
+    },
+  ): Promise<Subscription> {
     assertOpen();
-    const { group, handler } = subscribeOptions;
+    const { group, handler, maxBatchSize } = subscribeOptions;
+    // Entries per read/reclaim: at least one full batch per stream.
+    const readCount = Math.max(batchSize, maxBatchSize);
     const types = new Set<string>(subscribeOptions.types);
     const sources = sourcesOf(types);
     const consumer = subscribeOptions.consumerName ?? defaultConsumerName();
@@ -288,57 +318,56 @@ export function createRedisEventBus<TEvent extends EventEnvelope>(options: Redis
       await command.xack(key, group, ...batch);
     }
 
-    /** Handles one entry to completion: ack (deferred into `acks`), or dead letter. Returns false if it stopped early (entry still pending). */
-    async function handleEntry(key: string, entry: StreamEntry, acks: string[]): Promise<boolean> {
-      if (!entry.fields) {
-        acks.push(entry.id);
-        return true;
-      }
-      const type = entry.fields.type;
-      if (type !== undefined && !types.has(type)) {
-        acks.push(entry.id); // same source, a type this group does not consume
-        return true;
-      }
-      const raw = parseEvent(entry.fields);
-      let event: EventEnvelope;
-      try {
-        event = registry.validate(raw);
-      } catch (error) {
-        await addDeadLetter(group, raw, errorMessage(error), 0, { key, id: entry.id });
-        return true;
-      }
-      for (let attempt = 1; ; attempt++) {
-        let failure: unknown;
-        try {
-          await handler(event as never, { group, attempt });
-        } catch (error) {
-          failure = error ?? new Error('handler failed');
-        }
-        if (failure === undefined) {
-          acks.push(entry.id);
-          return true;
-        }
-        if (attempt >= retry.maxAttempts) {
-          await addDeadLetter(group, raw, errorMessage(failure), attempt, { key, id: entry.id });
-          return true;
-        }
-        logger.warn({ group, type: event.type, attempt, error: errorMessage(failure) }, 'event handler failed, will retry');
-        await flushAcks(key, acks); // do not hold the acks of handled entries through the backoff
-        await sleep(backoffDelay(retry, attempt), signal);
-        if (stopping) return false;
-      }
+    interface Item {
+      readonly id: string;
+      readonly raw: unknown;
+      readonly event: EventEnvelope;
     }
 
-    /** Entries of one stream, strictly one after the other (per-aggregate order). */
+    /**
+     * Entries of one stream, strictly in order, in batches of up to maxBatchSize consecutive events
+     * (per-aggregate order). Entries of other types are acked, invalid ones dead-lettered at once.
+     */
     async function processEntries(partition: number, key: string, entries: readonly StreamEntry[]) {
       busy.set(partition, (busy.get(partition) ?? 0) + 1);
       const acks: string[] = [];
       try {
-        for (let index = 0; index < entries.length; index++) {
-          const entry = entries[index]!;
-          if (stopping || !owned.has(partition) || !(await handleEntry(key, entry, acks))) {
+        const items: Item[] = [];
+        for (const entry of entries) {
+          const type = entry.fields?.type;
+          if (!entry.fields || (type !== undefined && !types.has(type))) {
+            acks.push(entry.id); // trimmed away, or same source but a type this group does not consume
+            continue;
+          }
+          const raw = parseEvent(entry.fields);
+          try {
+            items.push({ id: entry.id, raw, event: registry.validate(raw) });
+          } catch (error) {
+            await addDeadLetter(group, raw, errorMessage(error), 0, { key, id: entry.id });
+          }
+        }
+        const canContinue = () => !stopping && owned.has(partition);
+        for (let index = 0; index < items.length; ) {
+          const batch = items.slice(index, index + maxBatchSize);
+          const finished = canContinue() ? await deliverBatch(batch, {
+            maxAttempts: retry.maxAttempts,
+            handle: (list, attempt) => handler(list.map((item) => item.event), { group, attempt, partition }),
+            done: (list) => void acks.push(...list.map((item) => item.id)),
+            deadLetter: (item, error, attempts) => addDeadLetter(group, item.raw, errorMessage(error), attempts, { key, id: item.id }),
+            retry: async (item, attempt, error) => {
+              logger.warn({ group, type: item.event.type, attempt, error: errorMessage(error) }, 'event handler failed, will retry');
+              await flushAcks(key, acks); // do not hold the acks of handled entries through the backoff
+              await sleep(backoffDelay(retry, attempt), signal);
+              return !stopping;
+            },
+            split: (list, error) =>
+              logger.warn({ group, partition, size: list.length, error: errorMessage(error) }, 'event batch handler failed, splitting the batch'),
+            canContinue,
+          }) : 0;
+          index += finished;
+          if (finished < batch.length) {
             await flushAcks(key, acks);
-            await handBack(key, entries.slice(index).map((e) => e.id));
+            await handBack(key, items.slice(index).map((item) => item.id));
             return;
           }
         }
@@ -357,7 +386,7 @@ export function createRedisEventBus<TEvent extends EventEnvelope>(options: Redis
       for (const key of keysOfPartition(partition)) {
         let cursor = '0-0';
         do {
-          const reply = (await command.call('XAUTOCLAIM', key, group, consumer, claimIdleMs, cursor, 'COUNT', batchSize)) as [string, unknown];
+          const reply = (await command.call('XAUTOCLAIM', key, group, consumer, claimIdleMs, cursor, 'COUNT', readCount)) as [string, unknown];
           cursor = reply[0];
           await processEntries(partition, key, toEntries(reply[1]));
         } while (cursor !== '0-0' && !stopping && owned.has(partition));
@@ -386,7 +415,7 @@ export function createRedisEventBus<TEvent extends EventEnvelope>(options: Redis
           for (const p of readable) busy.set(p, (busy.get(p) ?? 0) + 1);
           try {
             const reply = await blocking.call(
-              'XREADGROUP', 'GROUP', group, consumer, 'COUNT', batchSize, 'BLOCK', blockMs,
+              'XREADGROUP', 'GROUP', group, consumer, 'COUNT', readCount, 'BLOCK', blockMs,
               'STREAMS', ...keys, ...keys.map(() => '>'),
             );
             await Promise.all(
@@ -620,6 +649,7 @@ export function createRedisEventBus<TEvent extends EventEnvelope>(options: Redis
       if (!results || failure) throw new Error(`Publishing events failed: ${failure?.[0]?.message ?? 'transaction aborted'}`);
     },
     subscribe: subscribe as EventBus<TEvent>['subscribe'],
+    subscribeBatch: subscribeBatch as BatchEventBus<TEvent>['subscribeBatch'],
     listen: listen as EventBus<TEvent>['listen'],
     replay: replay as EventBus<TEvent>['replay'],
     async readDeadLetters(group): Promise<DeadLetter[]> {

@@ -1,5 +1,8 @@
-import type { EventBus } from '../src/index';
-import { EventValidationError } from '../src/index';
+import { PGlite } from '@electric-sql/pglite';
+import { PrismaPGlite } from 'pglite-prisma-adapter';
+import type { BatchDeliveryContext, BatchEventBus } from '../src/index';
+import { EventValidationError, handleBatchOnce, partitionOf } from '../src/index';
+import { PrismaClient } from './generated/prisma/client';
 import { eventually, note, placed, shipped, unique, type TestEvent } from './fixtures';
 
 /**
@@ -8,8 +11,12 @@ import { eventually, note, placed, shipped, unique, type TestEvent } from './fix
  * (the same bus in memory, another connection/"process" on Redis).
  */
 export interface BusHarness {
-  open(): Promise<{ bus: EventBus<TestEvent>; peer(): Promise<EventBus<TestEvent>> }>;
+  /** Partitions of the buses `open` creates. */
+  readonly partitions: number;
+  open(): Promise<{ bus: BatchEventBus<TestEvent>; peer(): Promise<BatchEventBus<TestEvent>> }>;
 }
+
+type PlacedEvent = Extract<TestEvent, { type: 'shop.order-placed' }>;
 
 export function runEventBusContract(name: string, harness: BusHarness): void {
   describe(`${name}: EventBus contract`, () => {
@@ -222,6 +229,138 @@ export function runEventBusContract(name: string, harness: BusHarness): void {
       await bus.close();
       expect(Date.now() - started).toBeLessThan(5000);
       await expect(bus.publish(placed(unique('order'), 2))).rejects.toThrow(/closed/);
+    });
+
+    describe('subscribeBatch', () => {
+      let database: { pglite: PGlite; prisma: PrismaClient } | undefined;
+      afterAll(async () => {
+        await database?.prisma.$disconnect();
+        await database?.pglite.close();
+      });
+      async function openDatabase() {
+        if (!database) {
+          const pglite = new PGlite();
+          await pglite.exec(`
+            CREATE TABLE inbox_events ("group" TEXT NOT NULL, event_id TEXT NOT NULL,
+              handled_at TIMESTAMPTZ(3) NOT NULL DEFAULT now(), PRIMARY KEY ("group", event_id));
+            CREATE TABLE demo_counters (id TEXT PRIMARY KEY, value INTEGER NOT NULL DEFAULT 0);`);
+          database = { pglite, prisma: new PrismaClient({ adapter: new PrismaPGlite(pglite) }) };
+        }
+        return database.prisma;
+      }
+
+      test('a batch holds consecutive events of one partition, in order, across members and retries', async () => {
+        const { bus, peer } = await open();
+        const other = await peer();
+        const group = unique('batched');
+        const orders = Array.from({ length: 6 }, () => unique('order'));
+        const sequence = Array.from({ length: 15 }, (_, seq) => seq);
+        // Published before anyone subscribes: the first reads find full batches.
+        for (const seq of sequence.slice(0, 8)) await bus.publish(orders.map((orderId) => placed(orderId, seq)));
+        const seen = new Map<string, number[]>();
+        const batches: { size: number; partitions: Set<number>; context: BatchDeliveryContext }[] = [];
+        const failedOnce = new Set<string>();
+        const handler = async (events: PlacedEvent[], context: BatchDeliveryContext) => {
+          batches.push({ size: events.length, partitions: new Set(events.map((e) => partitionOf(e.aggregateId, harness.partitions))), context });
+          await new Promise((resolve) => setTimeout(resolve, Math.random() * 3));
+          // All or nothing, like a handler that writes in one transaction.
+          const failing = events.find((event) => event.payload.seq === 5 && !failedOnce.has(event.aggregateId));
+          if (failing) {
+            failedOnce.add(failing.aggregateId);
+            throw new Error('transient');
+          }
+          for (const event of events) seen.set(event.aggregateId, [...(seen.get(event.aggregateId) ?? []), event.payload.seq]);
+        };
+        const options = { group, types: ['shop.order-placed' as const], maxBatchSize: 10, retry: { initialDelayMs: 5 }, handler };
+        await bus.subscribeBatch({ ...options, consumerName: 'a' });
+        await other.subscribeBatch({ ...options, consumerName: 'b' });
+        for (const seq of sequence.slice(8)) await bus.publish(orders.map((orderId) => placed(orderId, seq)));
+        await eventually(() => {
+          for (const orderId of orders) expect(seen.get(orderId)).toEqual(sequence);
+        }, 20_000);
+        expect(Math.max(...batches.map((batch) => batch.size))).toBeGreaterThan(1);
+        expect(Math.max(...batches.map((batch) => batch.size))).toBeLessThanOrEqual(10);
+        for (const batch of batches) {
+          expect([...batch.partitions]).toEqual([batch.context.partition]);
+          expect(batch.context.group).toBe(group);
+        }
+        expect(await bus.readDeadLetters(group)).toEqual([]);
+      });
+
+      test('a poison event is isolated: it alone goes to the dead letters, every other event is handled once, in order', async () => {
+        const { bus } = await open();
+        const group = unique('poisoned');
+        const orderId = unique('order');
+        const events = Array.from({ length: 20 }, (_, seq) => placed(orderId, seq));
+        const poison = events[13]!;
+        await bus.publish(events);
+        const handled: number[] = [];
+        let poisonCalls = 0;
+        await bus.subscribeBatch({
+          group,
+          types: ['shop.order-placed'],
+          maxBatchSize: 50,
+          retry: { maxAttempts: 3, initialDelayMs: 5 },
+          handler: async (batch, context) => {
+            if (batch.some((event) => event.id === poison.id)) {
+              if (batch.length === 1) {
+                poisonCalls++;
+                expect(context.attempt).toBe(poisonCalls);
+              }
+              throw new Error('cannot handle poison');
+            }
+            handled.push(...batch.map((event) => event.payload.seq));
+          },
+        });
+        await eventually(async () => expect(await bus.readDeadLetters(group)).toHaveLength(1));
+        await eventually(() => expect(handled).toHaveLength(19));
+        expect(handled).toEqual(events.filter((event) => event !== poison).map((event) => event.payload.seq));
+        expect(poisonCalls).toBe(3);
+        const [dead] = await bus.readDeadLetters(group);
+        expect(dead).toMatchObject({ group, attempts: 3, error: 'cannot handle poison', event: { id: poison.id } });
+        // The partition is not blocked afterwards.
+        await bus.publish(placed(orderId, 20));
+        await eventually(() => expect(handled.at(-1)).toBe(20));
+      });
+
+      test('with handleBatchOnce, duplicates and redeliveries after a commit apply each effect exactly once', async () => {
+        const prisma = await openDatabase();
+        const { bus } = await open();
+        const group = unique('once');
+        const orders = Array.from({ length: 3 }, () => unique('order'));
+        await prisma.demoCounter.createMany({ data: orders.map((id) => ({ id })) });
+        const events = orders.flatMap((orderId) => Array.from({ length: 10 }, (_, seq) => placed(orderId, seq)));
+        let skipped = 0;
+        let crashes = 0;
+        await bus.subscribeBatch({
+          group,
+          types: ['shop.order-placed'],
+          maxBatchSize: 8,
+          retry: { initialDelayMs: 5 },
+          handler: async (batch) => {
+            const result = await handleBatchOnce(prisma, group, batch, async (tx, fresh) => {
+              for (const event of fresh) await tx.demoCounter.update({ where: { id: event.aggregateId }, data: { value: { increment: 1 } } });
+              return fresh.length;
+            });
+            skipped += result.skipped.length;
+            // Committed, then "crashed" before the ack: the batch is delivered again.
+            if (crashes < 2 && result.handled.length > 0) {
+              crashes++;
+              throw new Error('crashed after commit');
+            }
+          },
+        });
+        // Every event published twice (the relay re-publishes after a crash), once in the same call.
+        await bus.publish([...events, events[0]!]);
+        await bus.publish(events);
+        await eventually(async () => {
+          const counters = await prisma.demoCounter.findMany({ where: { id: { in: orders } } });
+          expect(counters.map((counter) => counter.value)).toEqual([10, 10, 10]);
+          expect(skipped).toBeGreaterThanOrEqual(events.length + 1);
+        }, 20_000);
+        expect(await prisma.inboxEvent.count({ where: { group } })).toBe(events.length);
+        expect(await bus.readDeadLetters(group)).toEqual([]);
+      });
     });
   });
 }

@@ -3,6 +3,7 @@ import { PrismaPGlite } from 'pglite-prisma-adapter';
 import {
   createInMemoryEventBus,
   createOutboxRelay,
+  handleBatchOnce,
   handleOnce,
   writeOutbox,
   type EventBus,
@@ -183,6 +184,34 @@ test('handleOnce skips concurrent and later duplicates, and a failed handler can
   // Another group handles the same event independently.
   expect((await handleOnce(prisma, 'other-group', event, async () => 'done'))).toEqual({ handled: true, result: 'done' });
   expect((await prisma.demoCounter.findUniqueOrThrow({ where: { id: counterId } })).value).toBe(1);
+});
+
+test('handleBatchOnce: one transaction per batch, fn gets only fresh events in order, a failure records nothing', async () => {
+  const counterId = unique('counter');
+  await prisma.demoCounter.create({ data: { id: counterId } });
+  const events = Array.from({ length: 5 }, (_, seq) => placed(unique('order'), seq));
+  const apply = (batch: readonly ReturnType<typeof placed>[]) =>
+    handleBatchOnce(prisma, 'batch-group', batch, async (tx, fresh) => {
+      await tx.demoCounter.update({ where: { id: counterId }, data: { value: { increment: fresh.length } } });
+      return fresh.map((event) => event.payload.seq);
+    });
+  await expect(
+    handleBatchOnce(prisma, 'batch-group', events, async () => {
+      throw new Error('boom');
+    }),
+  ).rejects.toThrow('boom');
+  expect(await prisma.inboxEvent.count({ where: { group: 'batch-group' } })).toBe(0);
+  // Events 1 and 3 were handled before; event 4 appears twice in the batch.
+  expect((await apply([events[1]!, events[3]!])).result).toEqual([1, 3]);
+  const result = await apply([...events, events[4]!]);
+  expect(result.result).toEqual([0, 2, 4]);
+  expect(result.handled.map((event) => event.id)).toEqual([events[0]!.id, events[2]!.id, events[4]!.id]);
+  expect(result.skipped.map((event) => event.id)).toEqual([events[1]!.id, events[3]!.id, events[4]!.id]);
+  // Concurrent duplicates: the effect still happens once per event.
+  const again = await Promise.all([apply(events), apply(events)]);
+  expect(again.every((outcome) => outcome.handled.length === 0 && outcome.result === undefined)).toBe(true);
+  expect((await prisma.demoCounter.findUniqueOrThrow({ where: { id: counterId } })).value).toBe(5);
+  expect(await prisma.inboxEvent.count({ where: { group: 'batch-group' } })).toBe(5);
 });
 
 test('two relays on one database publish every row once, in id order', async () => {

@@ -39,6 +39,7 @@ describeRedis('redis', () => {
   });
 
   runEventBusContract('redis', {
+    partitions: 4,
     async open() {
       const prefix = `${filePrefix}:${unique('scope')}`;
       return { bus: openBus(prefix), peer: async () => openBus(prefix) };

@@ -13,7 +13,8 @@ function parseKey(value: string): Buffer | undefined {
  */
 export function loadAuthConfig(env: Record<string, string | undefined> = process.env) {
   const config = loadServiceConfig('auth', 4002, env, {
-    ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).max(3600).default(900),
+    // Short lifetimes (down to 2 s) exist for tests of expiry; production wants minutes.
+    ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(2).max(3600).default(900),
     SIGN_UP_PROFILE_TIMEOUT_MS: z.coerce.number().int().min(0).max(60_000).default(10_000),
     AUTH_SECRETS_KEY: z
       .string()

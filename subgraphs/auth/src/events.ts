@@ -1,11 +1,14 @@
 import { writeOutbox, type EventBus, type Subscription } from '@meridian/event-bridge';
-import { createDomainEvent, type DomainEvent } from '@meridian/domain-events';
+import { createDomainEvent, type DomainEvent, type Role } from '@meridian/domain-events';
 import type { Logger } from '@meridian/service-kit';
 import type { PasswordResetMessage, Registration, RolesChange } from './domain/authService';
 
+/** The transaction client the auth store hands to event writers. */
+type OutboxTx = Parameters<typeof writeOutbox>[0];
+
 /** `auth.user-registered`, written in the account's transaction. */
 export async function recordRegistration(tx: unknown, registration: Registration): Promise<void> {
-  await writeOutbox(tx as Parameters<typeof writeOutbox>[0], [
+  await writeOutbox(tx as OutboxTx, [
     createDomainEvent('auth.user-registered', {
       source: 'auth',
       aggregateId: registration.userId,
@@ -16,30 +19,46 @@ export async function recordRegistration(tx: unknown, registration: Registration
 
 /** `auth.signed-in`, written in the new session's transaction. */
 export async function recordSignIn(tx: unknown, signIn: { userId: string; sessionId: string }): Promise<void> {
-  await writeOutbox(tx as Parameters<typeof writeOutbox>[0], [
+  await writeOutbox(tx as OutboxTx, [
     createDomainEvent('auth.signed-in', { source: 'auth', aggregateId: signIn.userId, payload: signIn }),
   ]);
 }
 
 /**
- * Hands a password-reset token to the notification channel, in the token's transaction.
- * The event type `auth.password-reset-requested` is not in the catalogue yet; once it is, the
- * body becomes one line:
- *   await writeOutbox(tx as ..., [createDomainEvent('auth.password-reset-requested', { source: 'auth', aggregateId: message.userId, payload: { ...message, expiresAt: message.expiresAt.toISOString() } })]);
- * Until then nothing is sent, and a warning (without the token) says so.
+ * Hands a password-reset token to the notification service (`auth.password-reset-requested`),
+ * in the token's transaction: the e-mail goes out if and only if the token exists. The payload
+ * holds the raw token: it is never logged here (nor by the relay, which logs no payloads).
  */
-export function createPasswordResetDelivery(logger: Logger) {
-  return async (_tx: unknown, message: PasswordResetMessage): Promise<void> => {
-    logger.warn({ userId: message.userId }, 'password reset requested, but no delivery channel is wired yet (auth.password-reset-requested)');
+export function createPasswordResetDelivery() {
+  return async (tx: unknown, message: PasswordResetMessage): Promise<void> => {
+    await writeOutbox(tx as OutboxTx, [
+      createDomainEvent('auth.password-reset-requested', {
+        source: 'auth',
+        aggregateId: message.userId,
+        payload: { userId: message.userId, email: message.email, token: message.token, expiresAt: message.expiresAt.toISOString() },
+      }),
+    ]);
   };
 }
 
 /**
- * Tells the user subgraph that roles changed, in the change's transaction. Becomes
- *   await writeOutbox(tx as ..., [createDomainEvent('auth.roles-changed', { source: 'auth', aggregateId: change.userId, payload: change })]);
- * once `auth.roles-changed` is in the catalogue. Until then the user subgraph's `roles` lag.
+ * Tells the user subgraph that roles changed (`auth.roles-changed`), in the change's
+ * transaction. The domain has already checked the roles; the catalogue schema checks again.
  */
-export async function recordRolesChanged(_tx: unknown, _change: RolesChange): Promise<void> {}
+export async function recordRolesChanged(tx: unknown, change: RolesChange): Promise<void> {
+  await writeOutbox(tx as OutboxTx, [
+    createDomainEvent('auth.roles-changed', {
+      source: 'auth',
+      aggregateId: change.userId,
+      payload: {
+        userId: change.userId,
+        roles: change.roles as Role[],
+        previousRoles: change.previousRoles as Role[],
+        actorId: change.actorId,
+      },
+    }),
+  ]);
+}
 
 /**
  * Lets sign-up wait until the user subgraph has created the profile, so the AuthPayload's

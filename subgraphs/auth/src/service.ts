@@ -9,7 +9,7 @@ import {
 import { PrismaClient } from './generated/prisma/client';
 import type { AuthConfig } from './config';
 import { createAuthStore } from './data/authStore';
-import { createAuthService, type AuthServiceDeps } from './domain/authService';
+import { createAuthService } from './domain/authService';
 import type { Clock } from './domain/clock';
 import { createSecretBox } from './domain/secretBox';
 import { createTokenIssuer } from './domain/signingKeys';
@@ -17,10 +17,9 @@ import { createPasswordResetDelivery, createProfileWaiter, recordRegistration, r
 import { createSecretsKeyLoader } from './secretsKey';
 import { createAuthSubgraph } from './server';
 
-/** Seams for tests: a clock they can advance, a mailbox for reset tokens. */
+/** Seam for tests: a clock they can advance. (Reset tokens leave through the outbox; tests read that.) */
 export interface AuthBuildOptions {
   clock?: Clock;
-  deliverPasswordReset?: AuthServiceDeps['deliverPasswordReset'];
 }
 
 /** Starts the auth service: database, signing keys, outbox relay, HTTP + JWKS. */
@@ -53,7 +52,7 @@ export async function buildAuthSubgraph(wiring: ServiceWiring<PrismaClient>, con
     recordRegistration,
     recordSignIn,
     recordRolesChanged,
-    deliverPasswordReset: options.deliverPasswordReset ?? createPasswordResetDelivery(logger),
+    deliverPasswordReset: createPasswordResetDelivery(),
     waitForProfile: profiles.waitForProfile,
     afterCommit: () => relay.notify(),
     secrets: createSecretBox(createSecretsKeyLoader(config)),

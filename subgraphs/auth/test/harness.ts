@@ -83,8 +83,13 @@ export interface AuthPlatform {
   bus: EventBus<DomainEvent>;
   logs: CapturedLogs;
   clock: TestClock;
-  /** Password-reset messages the service handed to its delivery channel (never logged). */
-  mailbox: PasswordResetMessage[];
+  /**
+   * Password-reset messages the service handed to the notification channel: the payloads of the
+   * `auth.password-reset-requested` rows in its outbox, oldest first (never logged).
+   */
+  resetMessages(): Promise<PasswordResetMessage[]>;
+  /** The service's outbox rows of one event type, oldest first. */
+  outbox(type: string): Promise<{ id: string; aggregateId: string; payload: Record<string, any> }[]>;
   stop(): Promise<void>;
 }
 
@@ -111,7 +116,6 @@ export async function startAuthPlatform(name: string, options: { env?: Record<st
     // Auth, wired as src/service.ts does it.
     const config = loadAuthConfig({ AUTH_PORT: '0', DATA_DIR: ':memory:', LOG_LEVEL: 'trace', ...options.env });
     const clock = createTestClock();
-    const mailbox: PasswordResetMessage[] = [];
     const auth = await migratedDatabase('auth');
     stack.defer('auth test database', () => auth.testDb.drop());
     stack.defer('auth database', () => auth.database.close());
@@ -123,13 +127,14 @@ export async function startAuthPlatform(name: string, options: { env?: Record<st
     let authUrl = '';
     const verifier = createTokenVerifier({ jwksUrl: () => `${authUrl}${JWKS_PATH}`, issuer: config.tokens.issuer, audience: config.tokens.audience });
     // The same wiring as startAuthService, on a database this harness owns (to inspect rows).
-    const server = await buildAuthSubgraph({ prisma, bus, relay, verifier, logger: authLogger, stack }, config, {
-      clock,
-      deliverPasswordReset: async (_tx, message) => {
-        mailbox.push(message);
-      },
-    });
+    const server = await buildAuthSubgraph({ prisma, bus, relay, verifier, logger: authLogger, stack }, config, { clock });
     stack.defer('auth http', () => server.close());
+    const outbox = async (type: string) =>
+      (await prisma.outboxEvent.findMany({ where: { type }, orderBy: { id: 'asc' } })).map((row) => ({
+        id: row.id,
+        aggregateId: row.aggregateId,
+        payload: row.payload as Record<string, any>,
+      }));
     authUrl = (await server.listen(0)).url;
 
     // The real user service, trusting the auth service's JWKS.
@@ -163,7 +168,11 @@ export async function startAuthPlatform(name: string, options: { env?: Record<st
       bus,
       logs,
       clock,
-      mailbox,
+      outbox,
+      async resetMessages() {
+        const rows = await outbox('auth.password-reset-requested');
+        return rows.map(({ payload }) => ({ userId: payload.userId, email: payload.email, token: payload.token, expiresAt: new Date(payload.expiresAt) }));
+      },
       stop: () => stack.stop(),
     };
   } catch (error) {

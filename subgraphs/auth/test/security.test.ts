@@ -8,6 +8,7 @@ import jwt, { type JwtPayload } from 'jsonwebtoken';
 import { graphql, type GraphQLResponse } from '@meridian/testing';
 import { createTokenVerifier } from '@meridian/tokens';
 import { createAuthStore } from '../src/data/authStore';
+import { createPasswordResetDelivery, recordRolesChanged } from '../src/events';
 import { createTokenIssuer } from '../src/domain/signingKeys';
 import { base32Decode, hotp, timeStepAt, totpAt } from '../src/domain/totp';
 import { startAuthPlatform, type AuthPlatform } from './harness';
@@ -74,6 +75,19 @@ async function signUp(email = `u.${unique()}@example.com`, pass = password()) {
 function logIn(email: string, pass: string) {
   keep(pass);
   return call(LOG_IN, { input: { email, password: pass } });
+}
+
+/** Polls until `check` stops throwing, or fails with its last error after `timeoutMs`. */
+async function eventually<T>(check: () => Promise<T>, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await check();
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+  }
 }
 
 async function throttleOf(email: string) {
@@ -355,21 +369,23 @@ describe('password change and reset', () => {
 
   it('reset: always true, a single-use 30-minute token delivered out of band, ends all sessions and lifts a lockout', async () => {
     const user = await signUp();
-    const before = platform.mailbox.length;
+    const before = (await platform.resetMessages()).length;
     const response = await call(REQUEST, { e: `nobody.${unique()}@example.com` });
     expect(response.data).toEqual({ requestPasswordReset: true });
-    expect(platform.mailbox).toHaveLength(before);
+    expect(await platform.resetMessages()).toHaveLength(before);
 
     const requested = await call(REQUEST, { e: user.email.toUpperCase() });
     expect(requested.data).toEqual({ requestPasswordReset: true });
-    expect(platform.mailbox).toHaveLength(before + 1);
-    const message = platform.mailbox.at(-1)!;
+    const messages = await platform.resetMessages();
+    expect(messages).toHaveLength(before + 1);
+    const message = messages.at(-1)!;
     keep(message.token);
     expect(message).toMatchObject({ userId: user.user.id, email: user.email });
     expect(JSON.stringify(requested)).not.toContain(message.token);
     const row = await platform.prisma.passwordResetToken.findFirstOrThrow({ where: { identityId: user.user.id } });
     expect(row.tokenHash).not.toContain(message.token);
     expect(row.expiresAt.getTime() - row.createdAt.getTime()).toBe(30 * 60 * 1000);
+    expect(message.expiresAt.getTime()).toBe(row.expiresAt.getTime());
 
     // Hard-lock the account first.
     const wrong = `${user.password}#`;
@@ -390,7 +406,7 @@ describe('password change and reset', () => {
     // An expired token does not work.
     platform.clock.advance(61_000);
     await call(REQUEST, { e: user.email });
-    const late = platform.mailbox.at(-1)!;
+    const late = (await platform.resetMessages()).at(-1)!;
     keep(late.token);
     expect(late.token).not.toBe(message.token);
     platform.clock.advance(30 * 60 * 1000 + 1000);
@@ -410,6 +426,37 @@ describe('roles and the audit log', () => {
     expect(ok(await call(SET, { id: user.user.id, roles: ['VIEWER'] }, admin.accessToken), 'setUserRoles')).toEqual({ user: { id: user.user.id }, roles: ['VIEWER'] });
     const refreshed = ok<Tokens>(await call(REFRESH, { token: user.refreshToken }), 'refreshSession');
     expect(claimsOf(refreshed.accessToken)).toMatchObject({ roles: ['VIEWER'], scope: 'tasks:read users:read' });
+  });
+
+  it('tells the user subgraph: auth.roles-changed is in the outbox and User.roles follows', async () => {
+    // The bootstrap admin's sign-up wrote auth.user-registered, then auth.roles-changed (same aggregate, in order).
+    const adminEvents = (await platform.prisma.outboxEvent.findMany({ where: { aggregateId: admin.user.id }, orderBy: { id: 'asc' } })).map(
+      (row) => row.type,
+    );
+    expect(adminEvents.slice(0, 2)).toEqual(['auth.user-registered', 'auth.roles-changed']);
+    expect((await platform.outbox('auth.roles-changed')).find((row) => row.aggregateId === admin.user.id)?.payload).toEqual({
+      userId: admin.user.id,
+      roles: ['ADMIN'],
+      previousRoles: ['MEMBER'],
+      actorId: null,
+    });
+    const rolesOf = async (token: string) => {
+      const result = await graphql(platform.userUrl, '{ me { roles } }', { token });
+      expect(result.errors).toBeUndefined();
+      return (result.data as { me: { roles: string[] } | null }).me?.roles;
+    };
+    // A fresh token: the one from beforeAll may be signed by a key an earlier test retired.
+    const adminToken = ok<Tokens>(await logIn(admin.email, admin.password), 'logIn').accessToken;
+    await eventually(async () => expect(await rolesOf(adminToken)).toEqual(['ADMIN']));
+
+    const user = await signUp();
+    expect(await rolesOf(user.accessToken)).toEqual(['MEMBER']);
+    const SET = 'mutation($id: ID!, $roles: [Role!]!) { setUserRoles(userId: $id, roles: $roles) { roles } }';
+    ok(await call(SET, { id: user.user.id, roles: ['VIEWER', 'MEMBER'] }, adminToken), 'setUserRoles');
+    expect((await platform.outbox('auth.roles-changed')).filter((row) => row.aggregateId === user.user.id).map((row) => row.payload)).toEqual([
+      { userId: user.user.id, roles: ['VIEWER', 'MEMBER'], previousRoles: ['MEMBER'], actorId: admin.user.id },
+    ]);
+    await eventually(async () => expect(await rolesOf(user.accessToken)).toEqual(['VIEWER', 'MEMBER']));
   });
 
   it('auditLog: ADMIN only, newest first, filtered by user and kind, paginated', async () => {
@@ -432,6 +479,46 @@ describe('roles and the audit log', () => {
     const second = ok<Page>(await call(AUDIT, { userId: user.user.id, kind: 'LOGIN_FAILED', first: 1, after: first.pageInfo.endCursor }, admin.accessToken), 'auditLog');
     expect(JSON.parse(second.edges[0]!.node.details)).toEqual({ failures: 1 });
     expect(second.pageInfo.hasNextPage).toBe(false);
+  });
+});
+
+describe('events are written in the transaction of the change', () => {
+  it('a change that rolls back leaves no auth.roles-changed and no auth.password-reset-requested behind', async () => {
+    const user = await signUp();
+    const store = createAuthStore(platform.prisma);
+    const count = (type: string) => platform.prisma.outboxEvent.count({ where: { type, aggregateId: user.user.id } });
+    const failAfter = (write: (tx: unknown) => Promise<void>) => async (tx: unknown) => {
+      await write(tx);
+      throw new Error('rolled back after the event was written');
+    };
+
+    await expect(
+      store.setRoles(
+        user.user.id,
+        ['VIEWER'],
+        failAfter((tx) => recordRolesChanged(tx, { userId: user.user.id, roles: ['VIEWER'], previousRoles: ['MEMBER'], actorId: admin.user.id })),
+      ),
+    ).rejects.toThrow('rolled back');
+    expect((await platform.prisma.identity.findUniqueOrThrow({ where: { id: user.user.id } })).roles).toEqual(['MEMBER']);
+    expect(await count('auth.roles-changed')).toBe(0);
+
+    const token = `rolled-back-${randomUUID()}`;
+    keep(token);
+    const reset = { id: randomUUID(), identityId: user.user.id, tokenHash: `hash-${randomUUID()}`, createdAt: new Date(), expiresAt: new Date(Date.now() + 60_000) };
+    await expect(
+      store.createPasswordReset(
+        reset,
+        failAfter((tx) => createPasswordResetDelivery()(tx, { userId: user.user.id, email: user.email, token, expiresAt: reset.expiresAt })),
+      ),
+    ).rejects.toThrow('rolled back');
+    expect(await platform.prisma.passwordResetToken.count({ where: { identityId: user.user.id } })).toBe(0);
+    expect(await count('auth.password-reset-requested')).toBe(0);
+
+    // The same writers on a transaction that commits: both rows are there, with the change.
+    await store.setRoles(user.user.id, ['VIEWER'], (tx) =>
+      recordRolesChanged(tx, { userId: user.user.id, roles: ['VIEWER'], previousRoles: ['MEMBER'], actorId: admin.user.id }),
+    );
+    expect(await count('auth.roles-changed')).toBe(1);
   });
 });
 

@@ -40,7 +40,13 @@ export async function startNotificationService(options: StartNotificationService
       // nodemailer is loaded only when an SMTP server is configured (the embedded default has none).
       const emailSender = config.smtp ? (await import('./email/smtpEmailSender')).createSmtpEmailSender(config.smtp) : undefined;
       if (emailSender) stack.defer('e-mail', () => emailSender.close());
-      const handlers = await subscribeNotificationEventHandlers({ prisma, bus, logger, ...(emailSender ? { emailSender } : {}) });
+      const handlers = await subscribeNotificationEventHandlers({
+        prisma,
+        bus,
+        logger,
+        passwordResetUrl: config.passwordResetUrl,
+        ...(emailSender ? { emailSender } : {}),
+      });
       stack.defer('event handlers', () => handlers.close());
 
       const store = createDueSoonStore(prisma);

@@ -105,7 +105,7 @@ beforeAll(async () => {
   const logger = createLogger('notification', 'silent');
   bus = createPlatformEventBus({ redisUrl, streamPrefix, logger });
   sender = createSmtpEmailSender({ url: `smtp://127.0.0.1:${smtpPort}`, from: 'Meridian <notifications@meridian.test>' });
-  handlers = await subscribeNotificationEventHandlers({ prisma, bus, logger, emailSender: sender });
+  handlers = await subscribeNotificationEventHandlers({ prisma, bus, logger, emailSender: sender, passwordResetUrl: 'http://127.0.0.1:4000/reset-password' });
 
   await bus.publish([
     taskEvents.userRegistered(BOB, 'bob@example.com', 'Bob Builder'),

@@ -363,6 +363,70 @@ describe('auth.user-registered', () => {
   });
 });
 
+describe('auth.roles-changed', () => {
+  const rolesChanged = (userId: string, roles: Role[], previousRoles: Role[], actorId: string | null = ADMIN) =>
+    createDomainEvent('auth.roles-changed', { payload: { userId, roles, previousRoles, actorId } });
+  const handled = (eventId: string) =>
+    eventually(async () => expect(await prisma.inboxEvent.count({ where: { group: 'user', eventId } })).toBe(1));
+  const rolesSeenBy = async (userId: string) => (await ok('{ me { roles } }', {}, tokenFor(userId))).me?.roles;
+
+  it('sets the profile roles: User.roles shows them, in entity references too', async () => {
+    expect(await rolesSeenBy(BOB)).toEqual(['MEMBER']);
+    const event = rolesChanged(BOB, ['ADMIN', 'MEMBER'], ['MEMBER']);
+    await bus.publish(event);
+    await handled(event.id);
+    expect(await rolesSeenBy(BOB)).toEqual(['ADMIN', 'MEMBER']);
+    const { _entities } = await ok(ENTITIES, { reps: [{ __typename: 'User', id: BOB }] }, tokenFor(ADA));
+    expect(_entities[0].roles).toEqual(['ADMIN', 'MEMBER']);
+  });
+
+  it('applies a redelivered event once: a duplicate after a newer change does not roll the roles back', async () => {
+    const promote = rolesChanged(CY, ['ADMIN'], ['MEMBER']);
+    const demote = rolesChanged(CY, ['VIEWER'], ['ADMIN']);
+    // At-least-once delivery: the first event again after the second (one partition, in order).
+    await bus.publish([promote, demote]);
+    await bus.publish(promote);
+    const marker = rolesChanged(CY, ['VIEWER'], ['VIEWER']);
+    await bus.publish(marker);
+    await handled(marker.id);
+    expect(await rolesSeenBy(CY)).toEqual(['VIEWER']);
+    expect(await prisma.inboxEvent.count({ where: { group: 'user', eventId: { in: [promote.id, demote.id] } } })).toBe(2);
+  });
+
+  it('keeps roles that arrive before the profile and gives them to the profile when it is created', async () => {
+    const userId = '01JUSER000000000000000EARL';
+    const early = rolesChanged(userId, ['ADMIN'], ['MEMBER'], null);
+    await bus.publish(early);
+    await handled(early.id);
+    expect(await prisma.user.findUnique({ where: { id: userId } })).toBeNull();
+    expect(await prisma.pendingRoles.findUnique({ where: { userId } })).toMatchObject({ roles: ['ADMIN'], eventId: early.id });
+
+    const registered = createDomainEvent('auth.user-registered', { payload: { userId, email: 'early@example.com', displayName: 'Early Bird' } });
+    await bus.publish(registered);
+    await handled(registered.id);
+    expect(await rolesSeenBy(userId)).toEqual(['ADMIN']);
+    expect(await prisma.pendingRoles.count({ where: { userId } })).toBe(0);
+    expect(await prisma.outboxEvent.count({ where: { type: 'user.profile-created', aggregateId: userId } })).toBe(1);
+
+    // Later changes go straight to the profile.
+    const later = rolesChanged(userId, ['MEMBER'], ['ADMIN']);
+    await bus.publish(later);
+    await handled(later.id);
+    expect(await rolesSeenBy(userId)).toEqual(['MEMBER']);
+    expect(await prisma.pendingRoles.count({ where: { userId } })).toBe(0);
+  });
+
+  it('gives a bootstrap admin ADMIN when both events come in the sign-up order', async () => {
+    const userId = '01JUSER000000000000000BOOT';
+    const registered = createDomainEvent('auth.user-registered', { payload: { userId, email: 'boot@example.com', displayName: 'Boot' } });
+    const promoted = rolesChanged(userId, ['ADMIN'], ['MEMBER'], null);
+    await bus.publish([registered, promoted]);
+    await handled(promoted.id);
+    expect(await rolesSeenBy(userId)).toEqual(['ADMIN']);
+    expect(await prisma.pendingRoles.count({ where: { userId } })).toBe(0);
+  });
+});
+
 describe('configuration', () => {
   it('names every bad variable', () => {
     expect(() => loadUserConfig({ USER_PORT: '99999', JWKS_URL: 'not a url', LOG_LEVEL: 'chatty' })).toThrow(

@@ -119,12 +119,15 @@ function multipartWriter(res: Response) {
     'cache-control': 'no-cache',
     connection: 'keep-alive',
   });
-  const part = (body: unknown) => res.write(`\r\n--${BOUNDARY}\r\ncontent-type: application/json; charset=utf-8\r\n\r\n${JSON.stringify(body)}`);
+  // Every part is followed at once by the boundary, so a client can parse it without waiting
+  // for the next part (or heartbeat) to arrive.
+  res.write(`\r\n--${BOUNDARY}`);
+  const part = (body: unknown) => res.write(`\r\ncontent-type: application/json; charset=utf-8\r\n\r\n${JSON.stringify(body)}\r\n--${BOUNDARY}`);
   return {
     result: (result: ExecutionResult) => part({ payload: formatResult(result) }),
     heartbeat: () => part({}),
     end: () => {
-      if (!res.writableEnded) res.end(`\r\n--${BOUNDARY}--\r\n`);
+      if (!res.writableEnded) res.end('--\r\n');
     },
   };
 }

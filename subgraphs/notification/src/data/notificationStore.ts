@@ -107,3 +107,35 @@ export function createDueSoonStore(prisma: PrismaClient): DueSoonStore {
     },
   };
 }
+
+/**
+ * Account e-mails (password reset): one row per event recording the attempt. Never the link or
+ * the token: only ids, status and reason go to the database.
+ */
+export const accountEmails = {
+  async insert(
+    tx: NotificationTx,
+    email: { id: string; eventId: string; recipientId: string; status: 'PENDING' | 'SKIPPED'; error: string | null },
+  ): Promise<void> {
+    await tx.accountEmail.create({ data: { ...email, kind: 'PASSWORD_RESET' } });
+  },
+  async displayNameOf(tx: NotificationTx, userId: string): Promise<string | null> {
+    return (await tx.userContact.findUnique({ where: { userId }, select: { displayName: true } }))?.displayName ?? null;
+  },
+  async recordOutcome(prisma: PrismaClient, id: string, status: 'SENT' | 'FAILED' | 'SKIPPED', error: string | null): Promise<void> {
+    await prisma.accountEmail.update({ where: { id }, data: { status, error, attemptedAt: new Date() } });
+  },
+  /**
+   * For a redelivered event: the id of its e-mail if it is still PENDING (the process that queued
+   * it died before sending), claimed by moving attempted_at so one handler only takes it.
+   */
+  async claimPending(prisma: PrismaClient, eventId: string): Promise<string | null> {
+    const row = await prisma.accountEmail.findUnique({ where: { eventId }, select: { id: true, status: true, attemptedAt: true } });
+    if (!row || row.status !== 'PENDING') return null;
+    const { count } = await prisma.accountEmail.updateMany({
+      where: { id: row.id, status: 'PENDING', attemptedAt: row.attemptedAt },
+      data: { attemptedAt: new Date() },
+    });
+    return count === 1 ? row.id : null;
+  },
+};

@@ -55,13 +55,48 @@ export function createUserRepository(prisma: PrismaClient): UserRepository {
   };
 }
 
-/** Used by the registration event handler inside its transaction. */
+/** What the event handlers may touch, inside handleOnce's transaction. */
+export type ProfileTx = Pick<PrismaClient, 'user' | 'pendingRoles' | '$executeRaw'>;
+
+/**
+ * Serialises the handlers of one user's events across replicas for the rest of the transaction
+ * (the bus already orders them; this covers a partition changing hands mid-handler).
+ */
+async function lockUser(tx: ProfileTx, userId: string): Promise<void> {
+  await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${`user:${userId}`}, 0))`;
+}
+
+/**
+ * Used by the registration event handler inside its transaction. Roles that arrived before the
+ * profile (auth.roles-changed first) are taken over and their pending row removed.
+ */
 export async function createProfileIfMissing(
-  tx: Pick<PrismaClient, 'user'>,
-  profile: { id: string; email: string; displayName: string; roles?: Role[] },
+  tx: ProfileTx,
+  profile: { id: string; email: string; displayName: string },
 ): Promise<{ created: boolean }> {
+  await lockUser(tx, profile.id);
   const existing = await tx.user.findUnique({ where: { id: profile.id }, select: { id: true } });
   if (existing) return { created: false };
-  await tx.user.create({ data: { id: profile.id, email: profile.email, displayName: profile.displayName, roles: profile.roles ?? ['MEMBER'] } });
+  const pending = await tx.pendingRoles.findUnique({ where: { userId: profile.id } });
+  await tx.user.create({
+    data: { id: profile.id, email: profile.email, displayName: profile.displayName, roles: pending?.roles ?? ['MEMBER'] },
+  });
+  if (pending) await tx.pendingRoles.delete({ where: { userId: profile.id } });
   return { created: true };
+}
+
+/**
+ * Sets a user's roles (auth.roles-changed) inside the handler's transaction. Without a profile
+ * yet, the roles are kept as pending and applied when the profile is created.
+ */
+export async function applyRoles(tx: ProfileTx, change: { userId: string; roles: Role[]; eventId: string }): Promise<'applied' | 'pending'> {
+  await lockUser(tx, change.userId);
+  const { count } = await tx.user.updateMany({ where: { id: change.userId }, data: { roles: change.roles } });
+  if (count === 1) return 'applied';
+  await tx.pendingRoles.upsert({
+    where: { userId: change.userId },
+    create: { userId: change.userId, roles: change.roles, eventId: change.eventId },
+    update: { roles: change.roles, eventId: change.eventId },
+  });
+  return 'pending';
 }
