@@ -170,6 +170,24 @@ export const passwordResetRequestedV1 = defineEvent({
   aggregateId: (payload) => payload.userId,
 });
 
+export const notificationCreatedV1 = defineEvent({
+  type: 'notification.created',
+  version: 1,
+  source: 'notification',
+  description: 'An in-app notification was created for a user (feeds Subscription.notificationReceived).',
+  schema: z.object({ notificationId: id, recipientId: id, kind: z.string().min(1), taskId: id.nullable() }),
+  aggregateId: (payload) => payload.recipientId,
+});
+
+export const statsUpdatedV1 = defineEvent({
+  type: 'analytics.stats-updated',
+  version: 1,
+  source: 'analytics',
+  description: 'The analytics read models changed (feeds Subscription.statsUpdated). Carries the UTC day affected.',
+  schema: z.object({ day: z.string().regex(/^\d{4}-\d{2}-\d{2}$/), causeEventId: id, causeType: z.string().min(1) }),
+  aggregateId: (payload) => payload.day,
+});
+
 /** Current version of each type: what producers emit. Older versions stay in `domainEventRegistry`. */
 export const domainEventCatalogue = {
   'auth.user-registered': userRegisteredV1,
@@ -182,10 +200,14 @@ export const domainEventCatalogue = {
   'auth.signed-in': userSignedInV1,
   'auth.roles-changed': rolesChangedV1,
   'auth.password-reset-requested': passwordResetRequestedV1,
+  'notification.created': notificationCreatedV1,
+  'analytics.stats-updated': statsUpdatedV1,
 } as const;
 
 /** Every version consumers accept (validated on publish and on consume). */
 export const domainEventRegistry = createEventRegistry([
+  notificationCreatedV1,
+  statsUpdatedV1,
   userRegisteredV1,
   profileCreatedV1,
   taskCreatedV1,

@@ -8,6 +8,8 @@ export {
   taskAssignedV1,
   taskCreatedV1,
   taskDeletedV1,
+  notificationCreatedV1,
+  statsUpdatedV1,
   taskCommentAddedV1,
   userSignedInV1,
   taskFieldSchema,

@@ -9,8 +9,8 @@
  * pauses meanwhile; other processes' handlers wait on the inbox lock and retry.
  * The outbox table exists for this subgraph's own future events (stats updates); nothing writes it yet.
  */
-import { handleOnce, type EventBus, type Subscription, type TransactionRunner } from '@meridian/event-bridge';
-import type { DomainEvent } from '@meridian/domain-events';
+import { handleOnce, writeOutbox, type EventBus, type Subscription, type TransactionRunner } from '@meridian/event-bridge';
+import { createDomainEvent, type DomainEvent } from '@meridian/domain-events';
 import type { Logger } from '@meridian/service-kit';
 import type { PrismaClient } from './generated/prisma/client';
 import { applyEffects, clearReadModels, loadTaskFact, type AnalyticsTransaction } from './data/readModelStore';
@@ -44,9 +44,22 @@ async function applyEventIn(tx: AnalyticsTransaction, event: AnalyticsEvent): Pr
   await applyEffects(tx, applyEvent(current, event));
 }
 
-/** Handles the event once per group: false when this group had already handled it. */
-async function handleEvent(runner: TransactionRunner<AnalyticsTransaction>, event: AnalyticsEvent): Promise<boolean> {
-  const result = await handleOnce(runner, ANALYTICS_CONSUMER_GROUP, event, (tx) => applyEventIn(tx, event));
+/**
+ * Handles the event once per group: false when this group had already handled it. Live
+ * handling also announces the change (`analytics.stats-updated`, same transaction) for
+ * Subscription.statsUpdated; a rebuild does not.
+ */
+async function handleEvent(runner: TransactionRunner<AnalyticsTransaction>, event: AnalyticsEvent, announce: boolean): Promise<boolean> {
+  const result = await handleOnce(runner, ANALYTICS_CONSUMER_GROUP, event, async (tx) => {
+    await applyEventIn(tx, event);
+    if (announce) {
+      await writeOutbox(tx, [
+        createDomainEvent('analytics.stats-updated', {
+          payload: { day: event.occurredAt.slice(0, 10), causeEventId: event.id, causeType: event.type },
+        }),
+      ]);
+    }
+  });
   return result.handled;
 }
 
@@ -54,6 +67,8 @@ export async function subscribeAnalyticsEventHandlers(deps: {
   prisma: PrismaClient;
   bus: EventBus<DomainEvent>;
   logger: Logger;
+  /** Wakes the outbox relay after a commit (stats-updated events leave at once). */
+  afterCommit?: () => void;
 }): Promise<AnalyticsEventHandlers> {
   const gate = createGate();
   const subscription = await deps.bus.subscribe({
@@ -64,7 +79,8 @@ export async function subscribeAnalyticsEventHandlers(deps: {
       gate.shared(async () => {
         // See REPLAY_YIELD_EVERY: a burst on an embedded database must not starve the process.
         await yieldToEventLoop();
-        const handled = await handleEvent(deps.prisma, event);
+        const handled = await handleEvent(deps.prisma, event, true);
+        if (handled) deps.afterCommit?.();
         deps.logger.debug({ eventId: event.id, type: event.type, handled }, handled ? 'event counted' : 'duplicate event skipped');
       }),
   });
@@ -83,7 +99,7 @@ export async function subscribeAnalyticsEventHandlers(deps: {
           const replay = await deps.bus.replay({
             types: ANALYTICS_EVENT_TYPES,
             handler: async (event) => {
-              if (await handleEvent(inRebuild, event)) applied++;
+              if (await handleEvent(inRebuild, event, false)) applied++;
               // An embedded database (PGlite) answers through microtasks only: without a turn of the
               // event loop now and then, a long replay would starve every timer and socket of the process.
               if (++seen % REPLAY_YIELD_EVERY === 0) await yieldToEventLoop();

@@ -1,15 +1,17 @@
 import path from 'node:path';
-import { createSubgraphServer, readSchema, type Logger, type SubgraphServer } from '@meridian/service-kit';
+import { createSubgraphServer, readSchema, type Logger, type PlatformEventBus, type SubgraphServer } from '@meridian/service-kit';
 import type { TokenVerifier } from '@meridian/tokens';
 import type { PrismaClient } from './generated/prisma/client';
 import { createStatsRepository } from './data/statsRepository';
 import { resolvers } from './resolvers';
+import type { Context } from './context';
 
 export const ANALYTICS_SCHEMA_PATH = path.join(__dirname, 'schema.graphql');
 
 export interface AnalyticsSubgraphDeps {
   prisma: PrismaClient;
   verifier: TokenVerifier;
+  bus: PlatformEventBus;
   logger: Logger;
   production?: boolean;
   /** The clock presets such as LAST_7_DAYS end at (default: the real one). */
@@ -27,7 +29,18 @@ export function createAnalyticsSubgraph(deps: AnalyticsSubgraphDeps): SubgraphSe
     logger: deps.logger,
     production: deps.production,
     // A repository per request: its memoised results must not outlive the request.
-    createContext: (base) => ({ ...base, stats: createStatsRepository(deps.prisma), now: now() }),
+    createContext: (base) => {
+      const context: Context = {
+        ...base,
+        stats: createStatsRepository(deps.prisma),
+        renewStats: () => {
+          context.stats = createStatsRepository(deps.prisma);
+        },
+        bus: deps.bus,
+        now: now(),
+      };
+      return context;
+    },
     isReady: async () => {
       await deps.prisma.$queryRaw`SELECT 1`;
     },

@@ -20,12 +20,13 @@ export async function startAnalyticsService(options: {
   const handle = await startSubgraphService({
     ...options,
     createPrisma: (adapter) => new PrismaClient({ adapter }),
-    build: async ({ prisma, bus, verifier, logger, stack }) => {
-      const handlers = await subscribeAnalyticsEventHandlers({ prisma, bus, logger });
+    build: async ({ prisma, bus, relay, verifier, logger, stack }) => {
+      const handlers = await subscribeAnalyticsEventHandlers({ prisma, bus, logger, afterCommit: () => relay.notify() });
       stack.defer('event handlers', () => handlers.close());
       rebuild = () => handlers.rebuildReadModels();
       return createAnalyticsSubgraph({
         prisma,
+        bus,
         verifier,
         logger,
         production: options.config.production,

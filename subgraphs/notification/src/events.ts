@@ -48,6 +48,9 @@ export async function subscribeNotificationEventHandlers(deps: {
     group: NOTIFICATION_CONSUMER_GROUP,
     types: CONSUMED_EVENT_TYPES,
     handler: async (event) => {
+      // An embedded database (PGlite) answers through microtasks only: give timers and sockets a
+      // turn per event, or a backlog would freeze the whole embedded process until it is done.
+      await new Promise<void>((resolve) => setImmediate(resolve));
       if (event.type === 'auth.password-reset-requested') return handlePasswordReset(deps, event);
       const outcome = await handleOnce(deps.prisma, NOTIFICATION_CONSUMER_GROUP, event, async (tx) => {
         await updateProjections(tx, event);

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { createSubgraphServer, readSchema, type Logger, type SubgraphServer } from '@meridian/service-kit';
+import { createSubgraphServer, readSchema, type Logger, type PlatformEventBus, type SubgraphServer } from '@meridian/service-kit';
 import type { TokenVerifier } from '@meridian/tokens';
 import type { PrismaClient } from './generated/prisma/client';
 import { createNotificationRepository } from './data/notificationRepository';
@@ -10,6 +10,7 @@ export const NOTIFICATION_SCHEMA_PATH = path.join(__dirname, 'schema.graphql');
 export interface NotificationSubgraphDeps {
   prisma: PrismaClient;
   verifier: TokenVerifier;
+  bus: PlatformEventBus;
   logger: Logger;
   production?: boolean;
 }
@@ -24,7 +25,12 @@ export function createNotificationSubgraph(deps: NotificationSubgraphDeps): Subg
     logger: deps.logger,
     production: deps.production,
     // A repository per request: its DataLoader must not cache across users or requests.
-    createContext: (base) => ({ ...base, notifications: createNotificationRepository(deps.prisma) }),
+    createContext: (base) => ({
+      ...base,
+      notifications: createNotificationRepository(deps.prisma),
+      bus: deps.bus,
+      freshNotifications: () => createNotificationRepository(deps.prisma),
+    }),
     isReady: async () => {
       await deps.prisma.$queryRaw`SELECT 1`;
     },

@@ -63,7 +63,7 @@ export async function startNotificationService(options: StartNotificationService
         onError: (error) => logger.error({ err: error }, 'due-soon check failed'),
       });
       stack.defer('due-soon scheduler', () => scheduler.stop());
-      return createNotificationSubgraph({ prisma, verifier, logger, production: config.production });
+      return createNotificationSubgraph({ prisma, bus, verifier, logger, production: config.production });
     },
   });
   return {

@@ -1,3 +1,5 @@
+import { writeOutbox } from '@meridian/event-bridge';
+import { createDomainEvent } from '@meridian/domain-events';
 import type { Prisma, PrismaClient } from '../generated/prisma/client';
 import type { DueSoonStore } from '../domain/dueSoon';
 import { renderEmail } from '../domain/email';
@@ -32,6 +34,14 @@ export function createNotificationWriter(tx: NotificationTx): NotificationWriter
         ],
         skipDuplicates: true,
       });
+      // The in-app notification and its live event commit together (Subscription.notificationReceived).
+      if (count === 1 && notification.inApp) {
+        await writeOutbox(tx, [
+          createDomainEvent('notification.created', {
+            payload: { notificationId: notification.id, recipientId: notification.recipientId, kind: notification.kind, taskId: notification.taskId ?? null },
+          }),
+        ]);
+      }
       return count === 1;
     },
     async insertDeliveries(deliveries) {
