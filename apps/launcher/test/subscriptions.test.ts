@@ -124,6 +124,46 @@ describe.each(getTestModes())('subscriptions through the gateway ($name)', (mode
     await client.dispose();
   });
 
+  it('delivers each user only their own notifications, with fields from other subgraphs', async () => {
+    const bob = await signUp(url, 'Bob');
+    const query = `subscription { notificationReceived { cursor unreadCount notification { kind title task { title } } } }`;
+    const adaClient = wsClient(url, ada.accessToken);
+    const bobClient = wsClient(url, bob.accessToken);
+    const adas = collect(adaClient.iterate({ query }));
+    const bobs = collect(bobClient.iterate({ query }));
+    const taskTitle = (event: any) => event?.data?.notificationReceived?.notification?.task?.title;
+    // Probes: each user assigns the other a task until both streams are live.
+    await primeStreams([adas, bobs], async () => {
+      await createTask('probe for Bob', ada.accessToken, bob.userId);
+      await createTask('probe for Ada', bob.accessToken, ada.userId);
+    });
+    await createTask('For Bob only', ada.accessToken, bob.userId);
+    const forBob = await bobs.waitForMatch((event) => taskTitle(event) === 'For Bob only');
+    expect(forBob.data.notificationReceived.notification).toEqual({ kind: 'TASK_ASSIGNED', title: expect.any(String), task: { title: 'For Bob only' } });
+    expect(forBob.data.notificationReceived.unreadCount).toBeGreaterThan(0);
+    await createTask('For Ada only', bob.accessToken, ada.userId);
+    await adas.waitForMatch((event) => taskTitle(event) === 'For Ada only');
+    // Ada's stream carried Ada's notifications only: never the one addressed to Bob.
+    expect(adas.received.map(taskTitle)).not.toContain('For Bob only');
+    expect(bobs.received.map(taskTitle)).not.toContain('For Ada only');
+    expect(adas.received.map(taskTitle)).not.toContain('probe for Bob');
+    await adas.stop();
+    await bobs.stop();
+    await adaClient.dispose();
+    await bobClient.dispose();
+  });
+
+  it('pushes dashboard statistics as the analytics read models change', async () => {
+    const client = wsClient(url, ada.accessToken);
+    const stream = collect(client.iterate({ query: `subscription { statsUpdated(preset: LAST_7_DAYS) { totals { tasksCreated } } }` }));
+    await primeStreams([stream], () => createTask('probe', ada.accessToken, null));
+    const { dashboardStats } = await graphqlOk(url, '{ dashboardStats(preset: LAST_7_DAYS) { totals { tasksCreated } } }', { token: ada.accessToken });
+    await createTask('Counted', ada.accessToken, null);
+    await stream.waitForMatch((event) => event.data.statsUpdated.totals.tasksCreated > dashboardStats.totals.tasksCreated);
+    await stream.stop();
+    await client.dispose();
+  });
+
   it('closes with 4403 when connection_init carries a bad token', async () => {
     const closed = new Promise<number>((resolve) => {
       const client = wsClient(url, 'not.a.token', { on: { closed: (event) => resolve((event as { code: number }).code) } });
