@@ -1,20 +1,7 @@
-import net from 'node:net';
-import { graphqlOk, preparePlatformEnv, type PreparedEnv } from '@meridian/testing';
+import { freePort, graphqlOk, preparePlatformEnv, type PreparedEnv } from '@meridian/testing';
 import { startDistributedPlatform, type DistributedPlatform } from '../src/distributed';
 
 const configured = Boolean(process.env.TEST_POSTGRES_URL && process.env.TEST_REDIS_URL);
-
-/** A free TCP port (the processes are configured by env, so they need real numbers). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 // Separate processes need PostgreSQL and Redis; without them this suite has nothing to run against.
 (configured ? describe : describe.skip)('distributed mode: every service its own process', () => {

@@ -20,17 +20,14 @@ import { createPlatformEventBus } from '@meridian/domain-events';
 import { loadAnalyticsConfig, startAnalyticsService } from '@meridian/analytics-subgraph';
 import { loadNotificationConfig, startNotificationService } from '@meridian/notification-subgraph';
 import { createLogger, type ServiceHandle } from '@meridian/service-kit';
-import { preparePlatformEnv, type PreparedEnv } from '@meridian/testing';
+import { freePort, freeStablePort, preparePlatformEnv, PrivateRedis, type PreparedEnv } from '@meridian/testing';
 import { startDistributedPlatform, type DistributedPlatform } from '../src/distributed';
 import { startPlatform, type Platform } from '../src/platform';
 import { startProcess, type RunningProcess } from '../src/processes';
 import {
   ExpectedModel,
-  PrivateRedis,
   createCrashableBus,
   expectedNotificationLists,
-  freePort,
-  freeStablePort,
   listNotifications,
   plannedMutations,
   runBurst,

@@ -4,8 +4,6 @@
  * with, exact verification through the gateway, a consumer "crash" for the embedded mode, and a
  * private redis-server that can be killed and restarted.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import net from 'node:net';
 import { isDeepStrictEqual } from 'node:util';
 import { graphqlOk } from '@meridian/testing';
 import type { PlatformEventBus } from '@meridian/service-kit';
@@ -20,34 +18,6 @@ export interface TestUser {
 }
 
 /** A free TCP port (processes and restarts need real numbers). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-/**
- * A free port below the kernel's ephemeral range (32768+ by default) for a server that is
- * killed and restarted: while it is down, a client reconnecting to an ephemeral-range port can
- * be given that very port as its own local port (TCP self-connect) and keep the restart from binding.
- */
-export async function freeStablePort(): Promise<number> {
-  for (;;) {
-    const port = 20_000 + Math.floor(Math.random() * 12_000);
-    const free = await new Promise<boolean>((resolve) => {
-      const server = net.createServer();
-      server.once('error', () => resolve(false));
-      server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
-    });
-    if (free) return port;
-  }
-}
-
 export async function signUpUsers(gatewayUrl: string, count: number, tag: string): Promise<TestUser[]> {
   const users: TestUser[] = [];
   for (let index = 0; index < count; index++) {
@@ -407,58 +377,6 @@ export function createCrashableBus(bus: PlatformEventBus) {
       return abandoned;
     },
   };
-}
-
-/** A private redis-server (AOF on, so streams survive a restart like a production Redis with persistence). */
-export class PrivateRedis {
-  private child: ChildProcess | undefined;
-  private readonly children = new Set<ChildProcess>();
-  constructor(readonly port: number, readonly dir: string) {}
-
-  get url() {
-    return `redis://127.0.0.1:${this.port}`;
-  }
-
-  async start(): Promise<void> {
-    const child = spawn(
-      'redis-server',
-      ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'yes', '--appendfsync', 'everysec', '--dir', this.dir],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    this.child = child;
-    this.children.add(child);
-    child.once('exit', () => this.children.delete(child));
-    let output = '';
-    child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    const deadline = Date.now() + 15_000;
-    while (!/Ready to accept connections/.test(output)) {
-      if (child.exitCode !== null) throw new Error(`redis-server exited: ${output}`);
-      if (Date.now() > deadline) throw new Error(`redis-server not ready: ${output}`);
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-  }
-
-  /** SIGKILL: no shutdown save, only what the AOF already has (written before each reply). */
-  async kill(): Promise<void> {
-    const child = this.child;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGKILL');
-    await exited;
-  }
-
-  /** Kills every redis-server this instance started (a failed restart must not leave one behind). */
-  async stop(): Promise<void> {
-    await Promise.all(
-      [...this.children].map((child) => {
-        if (child.exitCode !== null || child.signalCode !== null) return undefined;
-        const exited = new Promise((resolve) => child.once('exit', resolve));
-        child.kill('SIGKILL');
-        return exited;
-      }),
-    );
-  }
 }
 
 /** How many mutations `runBurst` sends for `taskCount` tasks (to place faults at a fraction of the burst). */

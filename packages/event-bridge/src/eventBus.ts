@@ -67,6 +67,12 @@ export interface ListenOptions<TEvent extends EventEnvelope, TType extends TEven
   readonly types: readonly TType[];
   /** Errors are logged, not retried: listeners are for live notifications. */
   readonly handler: (event: EventOfType<TEvent, TType>) => void | Promise<void>;
+  /**
+   * Called when the bus cannot deliver for a while (e.g. Redis went away). The listener stays
+   * registered and resumes from where it was once the bus is back; a caller that must not look
+   * hung (a client subscription) ends here and lets its client resume from its cursor.
+   */
+  readonly onInterrupted?: (error: Error) => void;
 }
 
 export interface ReplayOptions<TEvent extends EventEnvelope, TType extends TEvent['type']> {

@@ -474,6 +474,7 @@ export function createRedisEventBus<TEvent extends EventEnvelope>(options: Redis
     readonly queue: SerialQueue;
     /** Last entry per stream at registration: only later entries are delivered. */
     readonly starts: Promise<Map<string, string>>;
+    readonly onInterrupted?: (error: Error) => void;
     closed: boolean;
   }
   const listeners = new Set<Listener>();
@@ -512,6 +513,13 @@ export function createRedisEventBus<TEvent extends EventEnvelope>(options: Redis
 
   function startHub() {
     const connection = connect('listen');
+    // A blocked XREAD is resent by ioredis after a reconnect rather than failed, so a lost
+    // connection is noticed here, not in the loop: listeners learn at once that delivery stopped.
+    connection.on('close', () => {
+      if (closed) return;
+      const interruption = new Error('Redis connection lost');
+      for (const listener of listeners) listener.onInterrupted?.(interruption);
+    });
     const waker = new Waker();
     const clientId = connection.call('CLIENT', 'ID').then(Number);
     const running = (async () => {
@@ -534,6 +542,8 @@ export function createRedisEventBus<TEvent extends EventEnvelope>(options: Redis
         } catch (error) {
           if (closed) break;
           logger.error({ error: errorMessage(error) }, 'listen loop failed, retrying');
+          const interruption = error instanceof Error ? error : new Error(errorMessage(error));
+          for (const listener of listeners) listener.onInterrupted?.(interruption);
           await sleep(500, lifetime.signal);
         }
       }
@@ -550,6 +560,7 @@ export function createRedisEventBus<TEvent extends EventEnvelope>(options: Redis
       handler: listenOptions.handler as Listener['handler'],
       queue: new SerialQueue(),
       starts,
+      ...(listenOptions.onInterrupted ? { onInterrupted: listenOptions.onInterrupted } : {}),
       closed: false,
     };
     // Registered before the start ids are known, so nothing published meanwhile is missed.

@@ -32,6 +32,7 @@ export function streamEvents<TType extends DomainEventType>(
   const queue: Event[] = [];
   const replayed = new Set<string>();
   let overflow = false;
+  let interrupted: Error | undefined;
   let closed = false;
   let wake: (() => void) | undefined;
   let subscription: Subscription | undefined;
@@ -44,6 +45,11 @@ export function streamEvents<TType extends DomainEventType>(
         if (closed || replayed.has(typed.id) || !options.filter(typed)) return;
         if (queue.length >= maxBuffered) overflow = true;
         else queue.push(typed);
+        wake?.();
+      },
+      // The bus is gone (Redis down): end rather than hang; the client resumes with its cursor.
+      onInterrupted: (error) => {
+        interrupted ??= error;
         wake?.();
       },
     });
@@ -74,12 +80,21 @@ export function streamEvents<TType extends DomainEventType>(
 
   const iterator: AsyncIterableIterator<Event> = {
     async next() {
-      await ready;
+      try {
+        await ready;
+      } catch (error) {
+        await finish();
+        throw createError('SUBGRAPH_UNAVAILABLE', `The event stream could not start (event bus unavailable: ${(error as Error).message}); retry with your last cursor.`);
+      }
       for (;;) {
         if (closed) return { done: true, value: undefined };
         if (overflow) {
           await finish();
-          throw createError('RATE_LIMITED', `Subscriber fell more than ${maxBuffered} events behind; resubscribe with your last cursor.`);
+          throw createError('SUBSCRIBER_TOO_SLOW', `Subscriber fell more than ${maxBuffered} events behind; resubscribe with your last cursor.`);
+        }
+        if (interrupted && queue.length === 0) {
+          await finish();
+          throw createError('SUBGRAPH_UNAVAILABLE', 'The event stream was interrupted (event bus unavailable); resubscribe with your last cursor.');
         }
         const value = queue.shift();
         if (value) return { done: false, value };

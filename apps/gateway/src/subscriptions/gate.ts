@@ -4,6 +4,7 @@ import { isSignedIn } from '@meridian/tokens';
 import type { GatewayContext } from '../server';
 import type { SubscriptionHub } from './hub';
 import type { SubscriptionPlanner } from './planner';
+import type { SubscriberSink } from './subscriber';
 
 export interface SubscriptionLimits {
   /** Per WebSocket connection (HTTP streams are one subscription each). */
@@ -24,6 +25,8 @@ export interface OpenSubscription {
   context: GatewayContext;
   /** The WebSocket connection's counter, when the transport has one. */
   connection?: { active: number };
+  /** Results written straight to the client; the iterator then yields only a terminal error. */
+  sink?: SubscriberSink;
 }
 
 /**
@@ -61,6 +64,7 @@ export function createSubscriptionGate(deps: { planner: () => SubscriptionPlanne
         context: args.context as unknown as Record<string, unknown>,
         authorization: args.context.authorization,
         scope: isSignedIn(viewer) ? `${viewer.userId}|${[...viewer.roles].sort().join(',')}` : 'anonymous',
+        sink: args.sink,
       });
       const expiry = isSignedIn(viewer)
         ? setTimeout(

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { ExecutionResult } from 'graphql';
 import { createError } from '@meridian/errors';
 import type { SubscriptionPlan, SubscriptionPlanner, ServiceMap } from './planner';
-import { createSubscriber, type Subscriber } from './subscriber';
+import { createSubscriber, type Subscriber, type SubscriberSink } from './subscriber';
 import type { UpstreamPool } from './upstream';
 
 export interface HubLimits {
@@ -21,6 +21,8 @@ export interface SubscribeArgs<TContext extends Record<string, unknown>> {
    * share one upstream subscription and one execution of the entity fetches per event.
    */
   scope: string;
+  /** Write results straight to the client (WebSocket) instead of queueing them for its iterator. */
+  sink?: SubscriberSink;
 }
 
 interface SharedStream {
@@ -73,7 +75,10 @@ export function createSubscriptionHub(deps: {
             deps.onError(error, { serviceName: plan.primary.serviceName });
             result = { errors: [createError('INTERNAL_SERVER_ERROR', 'Internal server error.')] };
           }
-          for (const subscriber of stream.subscribers) subscriber.push(result);
+          // Serialized once for the whole stream (a WebSocket fan-out writes the same JSON to every client).
+          let serialized: string | undefined;
+          const serialize = () => (serialized ??= JSON.stringify(result));
+          for (const subscriber of stream.subscribers) subscriber.push(result, serialize);
         }
         for (const subscriber of stream.subscribers) subscriber.complete();
       } catch (error) {
@@ -112,6 +117,7 @@ export function createSubscriptionHub(deps: {
       const shared = stream;
       const subscriber = createSubscriber({
         maxQueued: deps.limits.maxQueuedPerSubscriber,
+        sink: args.sink,
         tooSlowError: () =>
           createError('SUBSCRIBER_TOO_SLOW', `More than ${deps.limits.maxQueuedPerSubscriber} events were waiting for this client; resubscribe with the last cursor.`),
         onClose: () => {

@@ -37,8 +37,19 @@ export function createSubscriptionPlanner(supergraphSdl: string) {
   const planner = new QueryPlanner(supergraph);
   const plans = new Map<string, SubscriptionPlan>();
   const MAX_CACHED_PLANS = 1_000;
+  // Transports share parsed documents between clients: skip printing and hashing them again.
+  const byDocument = new WeakMap<DocumentNode, SubscriptionPlan>();
+  const operationContexts = new WeakMap<SubscriptionPlan, ReturnType<typeof buildOperationContext>>();
 
   function plan(document: DocumentNode, operationName: string | undefined): SubscriptionPlan {
+    const known = byDocument.get(document);
+    if (known && known.operationName === operationName) return known;
+    const found = planUncached(document, operationName);
+    byDocument.set(document, found);
+    return found;
+  }
+
+  function planUncached(document: DocumentNode, operationName: string | undefined): SubscriptionPlan {
     const key = createHash('sha256').update(print(document)).update(operationName ?? '').digest('hex');
     const cached = plans.get(key);
     if (cached) return cached;
@@ -68,11 +79,16 @@ export function createSubscriptionPlanner(supergraphSdl: string) {
   }): Promise<ExecutionResult> {
     const { plan: subscriptionPlan, event } = args;
     const eventSource: GraphQLDataSource = { process: async () => ({ data: event.data ?? null, errors: event.errors as never }) };
-    const operationContext = buildOperationContext({
-      schema,
-      operationDocument: subscriptionPlan.document,
-      operationName: subscriptionPlan.operationName,
-    });
+    // Depends only on the plan (schema, document, operation name): built once, not per event.
+    let operationContext = operationContexts.get(subscriptionPlan);
+    if (!operationContext) {
+      operationContext = buildOperationContext({
+        schema,
+        operationDocument: subscriptionPlan.document,
+        operationName: subscriptionPlan.operationName,
+      });
+      operationContexts.set(subscriptionPlan, operationContext);
+    }
     const requestContext = {
       request: { variables: args.variables, operationName: subscriptionPlan.operationName },
       context: args.context,

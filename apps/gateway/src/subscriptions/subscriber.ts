@@ -1,11 +1,22 @@
 import type { ExecutionResult, GraphQLError } from 'graphql';
 
 /**
+ * Where a transport that can write at once takes results (WebSocket): each result is written
+ * when it is pushed, serialized once per shared stream rather than once per client, and only
+ * the terminal error goes through the iterator. `pending` is what the client has not taken yet.
+ */
+export interface SubscriberSink {
+  write(serializedResult: string): void;
+  pending(): number;
+}
+
+/**
  * One client's view of a (possibly shared) subscription: a bounded queue of results. When it
  * overflows, or fails, the client gets one error result and the iteration ends: events are
  * never dropped silently.
  */
-export function createSubscriber(options: { maxQueued: number; onClose: () => void; tooSlowError: () => GraphQLError }) {
+export function createSubscriber(options: { maxQueued: number; onClose: () => void; tooSlowError: () => GraphQLError; sink?: SubscriberSink }) {
+  const { sink } = options;
   const queue: ExecutionResult[] = [];
   let ended = false;
   let completing = false;
@@ -53,8 +64,18 @@ export function createSubscriber(options: { maxQueued: number; onClose: () => vo
 
   return {
     iterator,
-    push(result: ExecutionResult) {
+    /** `serialized` returns JSON.stringify(result), computed once for every subscriber of the stream. */
+    push(result: ExecutionResult, serialized: () => string = () => JSON.stringify(result)) {
       if (ended || failure || completing) return;
+      if (sink) {
+        if (sink.pending() >= options.maxQueued) {
+          failure = options.tooSlowError();
+          wake?.();
+        } else {
+          sink.write(serialized());
+        }
+        return;
+      }
       if (queue.length >= options.maxQueued) {
         // The client is not reading: tell it, rather than dropping events it would never know about.
         queue.length = 0;

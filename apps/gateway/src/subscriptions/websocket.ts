@@ -1,6 +1,7 @@
 import type http from 'node:http';
 import { randomUUID } from 'node:crypto';
-import { print, type ExecutionArgs, type ExecutionResult } from 'graphql';
+import { parse, print, validate, type DocumentNode, type ExecutionArgs, type ExecutionResult, type GraphQLError, type GraphQLSchema } from 'graphql';
+import type { WebSocket } from 'ws';
 import { useServer } from 'graphql-ws/use/ws';
 import type { ApolloServer } from '@apollo/server';
 import { createError } from '@meridian/errors';
@@ -9,6 +10,7 @@ import { attachWebSocketServer, type Logger } from '@meridian/service-kit';
 import type { GatewayContext } from '../server';
 import type { SubscriptionGate } from './gate';
 import type { SubscriptionPlanner } from './planner';
+import type { SubscriberSink } from './subscriber';
 
 export interface WebSocketLimits {
   /** Time a client has to send connection_init (then 4408). */
@@ -26,9 +28,59 @@ interface ConnectionState {
   viewer: Viewer;
   authorization: string | undefined;
   active: number;
+  socket: WebSocket;
 }
 
-type WsContext = GatewayContext & { connection: ConnectionState };
+type WsContext = GatewayContext & { connection: ConnectionState; operationId: string };
+
+const MAX_CACHED_DOCUMENTS = 1_000;
+
+/**
+ * Thousands of clients send the same few operations: each distinct query text is parsed (and
+ * validated, per schema) once, and the document is shared instead of one AST per subscription.
+ */
+function createDocumentCache() {
+  const documents = new Map<string, DocumentNode>();
+  const validated = new WeakMap<DocumentNode, { schema: GraphQLSchema; errors: readonly GraphQLError[] }>();
+  return {
+    parse(source: { body: string } | string): DocumentNode {
+      const text = typeof source === 'string' ? source : source.body;
+      let document = documents.get(text);
+      if (!document) {
+        document = parse(text);
+        if (documents.size >= MAX_CACHED_DOCUMENTS) documents.delete(documents.keys().next().value as string);
+        documents.set(text, document);
+      }
+      return document;
+    },
+    validate(schema: GraphQLSchema, document: DocumentNode): readonly GraphQLError[] {
+      const cached = validated.get(document);
+      if (cached?.schema === schema) return cached.errors;
+      const errors = validate(schema, document);
+      validated.set(document, { schema, errors });
+      return errors;
+    },
+  };
+}
+
+/**
+ * Writes a subscription's results straight to its socket, in the graphql-transport-ws `next`
+ * shape, from JSON serialized once per shared stream; counts writes the kernel has not taken yet.
+ */
+function createSocketSink(socket: WebSocket, operationId: string): SubscriberSink {
+  const prefix = `{"id":${JSON.stringify(operationId)},"type":"next","payload":`;
+  let pending = 0;
+  const written = () => {
+    pending -= 1;
+  };
+  return {
+    write(serializedResult) {
+      pending += 1;
+      socket.send(`${prefix}${serializedResult}}`, written);
+    },
+    pending: () => pending,
+  };
+}
 
 /**
  * GraphQL over WebSocket (graphql-transport-ws) on the gateway's /graphql: subscriptions are
@@ -47,22 +99,25 @@ export function serveGraphQLOverWebSocket(deps: {
   const limits = { ...DEFAULT_WEBSOCKET_LIMITS, ...deps.limits };
   const wsServer = attachWebSocketServer(deps.httpServer, '/graphql');
 
+  const documents = createDocumentCache();
   const disposable = useServer<{ authorization?: unknown }, { connection: ConnectionState }>(
     {
       schema: () => deps.planner().schema,
+      parse: documents.parse,
+      validate: documents.validate,
       connectionInitWaitTimeout: limits.connectionInitTimeoutMs,
       onConnect: async (ctx) => {
         const raw = ctx.connectionParams?.authorization;
         const authorization = typeof raw === 'string' && raw !== '' ? raw : undefined;
         try {
           const viewer = await deps.verifier.viewerFromAuthorization(authorization);
-          ctx.extra.connection = { viewer, authorization, active: 0 };
+          ctx.extra.connection = { viewer, authorization, active: 0, socket: ctx.extra.socket };
           return true;
         } catch {
           return false; // graphql-ws closes with 4403 Forbidden
         }
       },
-      context: (ctx): WsContext => {
+      context: (ctx, operationId): WsContext => {
         // onConnect ran before any operation, so the connection state exists.
         const connection = ctx.extra.connection as ConnectionState;
         return {
@@ -71,6 +126,7 @@ export function serveGraphQLOverWebSocket(deps: {
           authorization: connection.authorization,
           client: { ip: ctx.extra.request.socket.remoteAddress, userAgent: ctx.extra.request.headers['user-agent'] },
           connection,
+          operationId,
         };
       },
       execute: async (args: ExecutionArgs): Promise<ExecutionResult> => {
@@ -90,6 +146,8 @@ export function serveGraphQLOverWebSocket(deps: {
           variables: (args.variableValues ?? {}) as Record<string, unknown>,
           context,
           connection: context.connection,
+          // Results go straight to the socket; graphql-ws only sees a terminal error and the end.
+          sink: createSocketSink(context.connection.socket, context.operationId),
         });
         return 'errors' in opened ? { errors: opened.errors } : opened.iterator;
       },
