@@ -10,7 +10,7 @@ runMain('platform', async () => {
   const startedAt = Date.now();
   const platform = await startPlatform({
     env: { LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' },
-    onServiceStarted: (service) => console.log(`  ${service.name.padEnd(8)} ${service.url}/graphql`),
+    onServiceStarted: (service) => console.log(`  ${service.name.padEnd(13)} ${service.url}/graphql`),
   });
   const seconds = ((Date.now() - startedAt) / 1000).toFixed(1);
   console.log(`\nPlatform ready in ${seconds}s.\n  Gateway and Apollo Sandbox: ${platform.gatewayUrl}\n  Press Ctrl-C to stop.`);

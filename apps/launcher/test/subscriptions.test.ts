@@ -15,6 +15,8 @@ describe.each(getTestModes())('subscriptions through the gateway ($name)', (mode
   let url: string;
   let ada: SignedUp;
   const extraGateways: GatewayHandle[] = [];
+  /** Services a test started itself: the platform's own stop() does not know them. */
+  const extraServices: { stop(): Promise<void> }[] = [];
 
   function routingEnv() {
     const env: Record<string, string> = { ...prepared.env, JWKS_URL: `${platform.services.auth.url}/.well-known/jwks.json` };
@@ -45,6 +47,7 @@ describe.each(getTestModes())('subscriptions through the gateway ($name)', (mode
 
   afterAll(async () => {
     for (const gateway of extraGateways) await gateway.stop();
+    for (const service of extraServices) await service.stop();
     await platform?.stop();
     await prepared?.cleanup();
   });
@@ -256,6 +259,7 @@ describe.each(getTestModes())('subscriptions through the gateway ($name)', (mode
 
     const env: Record<string, string> = { ...prepared.env, TASK_PORT: taskUrl.port, JWKS_URL: `${platform.services.auth.url}/.well-known/jwks.json` };
     const task = await startTaskService({ config: loadTaskConfig(env), bus: platform.bus, logger: createLogger('task', 'silent') });
+    extraServices.push(task);
     platform.services.task = task;
     const again = collect(client.iterate({ query: TASK_CHANGED }));
     await primeStreams([again], () => createTask('probe', ada.accessToken, null));

@@ -1,8 +1,6 @@
-import { Writable } from 'node:stream';
 import { z } from 'zod';
-import pino from 'pino';
 import { GraphQLError, parse } from 'graphql';
-import { graphql } from '@meridian/testing';
+import { captureLogs, graphql } from '@meridian/testing';
 import { createTokenVerifier } from '@meridian/tokens';
 import {
   createShutdownStack,
@@ -173,16 +171,7 @@ describe('startWithCleanup', () => {
 });
 
 describe('createSubgraphServer', () => {
-  const lines: string[] = [];
-  const logger = pino(
-    { level: 'trace' },
-    new Writable({
-      write(chunk, _encoding, done) {
-        lines.push(chunk.toString());
-        done();
-      },
-    }),
-  );
+  const logs = captureLogs();
   const server = createSubgraphServer({
     name: 'kit-test',
     typeDefs: parse(`
@@ -198,7 +187,7 @@ describe('createSubgraphServer', () => {
     },
     // Anonymous requests never reach the JWKS endpoint; a bad header is rejected before it.
     verifier: createTokenVerifier({ jwksUrl: 'http://127.0.0.1:9/jwks.json', issuer: 'i', audience: 'a' }),
-    logger,
+    logger: logs.logger,
     createContext: (base) => base,
     isReady: async () => undefined,
   });
@@ -223,7 +212,7 @@ describe('createSubgraphServer', () => {
     expect(result.status).toBe(200);
     expect(result.errors).toEqual([{ message: 'Internal server error.', path: ['broken'], locations: expect.any(Array), extensions: { code: 'INTERNAL_SERVER_ERROR' } }]);
     expect(JSON.stringify(result)).not.toContain('hunter2');
-    const logged = lines.map((line) => JSON.parse(line)).find((entry) => entry.msg === 'unexpected error in resolver');
+    const logged = logs.entries().find((entry) => entry.msg === 'unexpected error in resolver');
     expect(logged?.err?.stack).toContain('db password=hunter2 rejected');
   });
 

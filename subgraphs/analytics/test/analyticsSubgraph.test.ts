@@ -4,21 +4,24 @@
  * HTTP with RS256 tokens verified against a local JWKS endpoint. Runs embedded (PGlite) and,
  * when TEST_POSTGRES_URL and TEST_REDIS_URL are set, distributed (PostgreSQL + Redis).
  */
-import { generateKeyPairSync, randomUUID, type KeyObject } from 'node:crypto';
-import http from 'node:http';
-import jwt from 'jsonwebtoken';
-import { createTestDatabase, openDatabase, type TestDatabase } from '@meridian/database';
+import { randomUUID } from 'node:crypto';
 import { createDomainEvent, createPlatformEventBus, type DomainEvent } from '@meridian/domain-events';
 import type { EventBus } from '@meridian/event-bridge';
-import { listen, type RunningServer } from '@meridian/service-kit';
-import { errorCodes, getTestModes, graphql, type GraphQLResponse } from '@meridian/testing';
+import {
+  errorCodes,
+  eventually,
+  getTestModes,
+  graphql,
+  openTestDatabase,
+  startTestTokenIssuer,
+  type GraphQLResponse,
+  type OpenTestDatabase,
+  type TestTokenIssuer,
+} from '@meridian/testing';
 import type { Role } from '@meridian/tokens';
 import { loadAnalyticsConfig } from '../src/config';
 import { startAnalyticsService, type AnalyticsServiceHandle } from '../src/service';
 
-const ISSUER = 'meridian-auth';
-const AUDIENCE = 'meridian';
-const KID = 'analytics-test-key';
 const NOW = new Date('2026-03-10T15:00:00Z');
 
 const ALICE = '01JANALYTICS000000000ALICE';
@@ -61,23 +64,12 @@ function days(first: string, last: string) {
   return { from: `${first}T00:00:00Z`, to: `${last}T23:59:59Z` };
 }
 
-/** Polls until `check` stops throwing, or fails with its last error after `timeoutMs`. */
-async function eventually<T>(check: () => Promise<T>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await check();
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-  }
-}
+/** `eventually` with this file's longer deadline: read models catch up through the bus (Redis in distributed mode). */
+const settled = <T>(check: () => Promise<T>, timeoutMs = 20_000) => eventually(check, timeoutMs, 50);
 
 describe.each(getTestModes())('analytics subgraph ($name)', (mode) => {
-  let privateKey: KeyObject;
-  let jwksServer: RunningServer;
-  let testDb: TestDatabase | undefined;
+  let tokens: TestTokenIssuer;
+  let testDb: OpenTestDatabase | undefined;
   let bus: EventBus<DomainEvent>;
   let service: AnalyticsServiceHandle;
   let url: string;
@@ -85,15 +77,7 @@ describe.each(getTestModes())('analytics subgraph ($name)', (mode) => {
   const published = new Set<string>();
 
   function tokenFor(userId: string, roles: Role[] = ['MEMBER']): string {
-    return jwt.sign({ roles, scope: 'openid', sid: randomUUID() }, privateKey, {
-      algorithm: 'RS256',
-      keyid: KID,
-      issuer: ISSUER,
-      audience: AUDIENCE,
-      subject: userId,
-      jwtid: randomUUID(),
-      expiresIn: '15m',
-    });
+    return tokens.sign({ userId, roles });
   }
 
   function gql(query: string, variables: Record<string, unknown> = {}, token?: string): Promise<GraphQLResponse> {
@@ -155,31 +139,20 @@ describe.each(getTestModes())('analytics subgraph ($name)', (mode) => {
     });
 
   beforeAll(async () => {
-    const keys = generateKeyPairSync('rsa', { modulusLength: 2048 });
-    privateKey = keys.privateKey;
-    const jwk = { ...keys.publicKey.export({ format: 'jwk' }), kid: KID, alg: 'RS256', use: 'sig' };
-    jwksServer = await listen(
-      http.createServer((_req, res) => {
-        res.setHeader('content-type', 'application/json');
-        res.end(JSON.stringify({ keys: [jwk] }));
-      }),
-      0,
-    );
+    tokens = await startTestTokenIssuer();
 
     const env: Record<string, string> = {
       ANALYTICS_PORT: '0',
-      JWKS_URL: `${jwksServer.url}/jwks.json`,
+      JWKS_URL: tokens.jwksUrl,
       LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
       NODE_ENV: 'test',
       DATA_DIR: ':memory:',
     };
     if (mode.name === 'distributed') {
-      testDb = await createTestDatabase('analytics', { adminUrl: process.env.TEST_POSTGRES_URL as string });
-      env.ANALYTICS_DATABASE_URL = testDb.databaseUrl as string;
       // In distributed mode migrations are a deployment step, not a start-up one.
-      const database = await openDatabase({ service: 'analytics', databaseUrl: testDb.databaseUrl as string });
-      await database.migrate();
-      await database.close();
+      testDb = await openTestDatabase('analytics', { adminUrl: process.env.TEST_POSTGRES_URL as string });
+      await testDb.database.close();
+      env.ANALYTICS_DATABASE_URL = testDb.testDatabase.databaseUrl as string;
       bus = createPlatformEventBus({ redisUrl: process.env.TEST_REDIS_URL, streamPrefix: `test:analytics:${randomUUID()}` });
     } else {
       bus = createPlatformEventBus();
@@ -191,8 +164,8 @@ describe.each(getTestModes())('analytics subgraph ($name)', (mode) => {
   afterAll(async () => {
     await service?.stop();
     await bus?.close();
-    await jwksServer?.close();
-    await testDb?.drop();
+    await tokens?.close();
+    await testDb?.close();
   });
 
   // March 2026, days 1-4: a small team's week, every rule once.
@@ -227,7 +200,7 @@ describe.each(getTestModes())('analytics subgraph ($name)', (mode) => {
         }),
         commented('2026-03-04T09:00:00Z', 'T4', FRANK),
       ]);
-      await eventually(async () => expect((await dashboard(MARCH)).days[3]).toMatchObject({ tasksCompleted: 1, activeUsers: 4 }));
+      await settled(async () => expect((await dashboard(MARCH)).days[3]).toMatchObject({ tasksCompleted: 1, activeUsers: 4 }));
     });
 
     it('counts tasks created and completed and active users per UTC day, with totals that add up', async () => {
@@ -297,7 +270,7 @@ describe.each(getTestModes())('analytics subgraph ($name)', (mode) => {
       // The same envelopes twice (at-least-once delivery), then a marker on the same task (same ordering key).
       await publish([creation, creation, done, done]);
       await publish(commented('2026-03-09T10:00:00Z', 'T6', ZED));
-      await eventually(async () => expect((await dashboard(days('2026-03-09', '2026-03-09'))).totals.activeUsers).toBe(1));
+      await settled(async () => expect((await dashboard(days('2026-03-09', '2026-03-09'))).totals.activeUsers).toBe(1));
 
       const after = await dashboard(MARCH);
       expect(after.totals.tasksCreated).toBe(before.totals.tasksCreated + 1);
@@ -314,7 +287,7 @@ describe.each(getTestModes())('analytics subgraph ($name)', (mode) => {
         assigned('2026-03-08T12:00:00Z', 'GHOST-3', GUS, GUS),
       ]);
       await publish(commented('2026-03-08T13:00:00Z', 'GHOST-3', ZED));
-      await eventually(async () => expect((await dashboard(days('2026-03-08', '2026-03-08'))).totals.activeUsers).toBe(2));
+      await settled(async () => expect((await dashboard(days('2026-03-08', '2026-03-08'))).totals.activeUsers).toBe(2));
 
       const day = await dashboard(days('2026-03-08', '2026-03-08'));
       expect(day.days).toEqual([{ date: '2026-03-08', tasksCreated: 0, tasksCompleted: 1, activeUsers: 2 }]);
@@ -355,7 +328,7 @@ describe.each(getTestModes())('analytics subgraph ($name)', (mode) => {
       // Redeliver a fifth of the completions.
       await publish(doneEvents.filter((_event, index) => index % 5 === 0));
 
-      const stats = await eventually(async () => {
+      const stats = await settled(async () => {
         const current = await dashboard(MAY);
         expect(current.totals).toMatchObject({ tasksCreated: TASKS, tasksCompleted: TASKS });
         return current;
@@ -401,7 +374,7 @@ describe.each(getTestModes())('analytics subgraph ($name)', (mode) => {
     it('keeps counting live events once after a rebuild', async () => {
       const before = await dashboard(YEAR);
       await publish(created('2026-06-01T10:00:00Z', 'AFTER-REBUILD', BOB));
-      await eventually(async () => expect((await dashboard(YEAR)).totals.tasksCreated).toBe(before.totals.tasksCreated + 1));
+      await settled(async () => expect((await dashboard(YEAR)).totals.tasksCreated).toBe(before.totals.tasksCreated + 1));
     });
   });
 

@@ -4,13 +4,11 @@
  * in memory, or Redis Streams under a prefix of this file's own when TEST_REDIS_URL is set.
  */
 import { randomUUID } from 'node:crypto';
-import { Writable } from 'node:stream';
-import pino from 'pino';
-import { Redis } from 'ioredis';
 import { createTestDatabase, openDatabase } from '@meridian/database';
 import { createPlatformEventBus, type DomainEvent } from '@meridian/domain-events';
 import { createOutboxRelay, type EventBus } from '@meridian/event-bridge';
-import { createShutdownStack, type Logger } from '@meridian/service-kit';
+import { createShutdownStack } from '@meridian/service-kit';
+import { captureLogs, deleteRedisKeys, openTestDatabase, type CapturedLogs } from '@meridian/testing';
 import { createTokenVerifier } from '@meridian/tokens';
 import { loadUserConfig, startUserService } from '@meridian/user-subgraph';
 import { PrismaClient } from '../src/generated/prisma/client';
@@ -33,43 +31,6 @@ export function createTestClock(): TestClock {
       offset += ms;
     },
   };
-}
-
-export interface CapturedLogs {
-  logger: Logger;
-  /** Every line written so far, raw. */
-  text(): string;
-  entries(): Record<string, any>[];
-}
-
-/** A pino logger at trace level writing to memory, without redaction: it shows what the code passes to it. */
-export function captureLogs(): CapturedLogs {
-  const lines: string[] = [];
-  const logger = pino(
-    { level: 'trace' },
-    new Writable({
-      write(chunk, _encoding, done) {
-        lines.push(chunk.toString());
-        done();
-      },
-    }),
-  );
-  return {
-    logger,
-    text: () => lines.join(''),
-    entries: () => lines.flatMap((chunk) => chunk.split('\n').filter(Boolean).map((line) => JSON.parse(line) as Record<string, any>)),
-  };
-}
-
-async function migratedDatabase(service: 'auth' | 'user') {
-  const testDb = await createTestDatabase(service);
-  const database = await openDatabase({
-    service,
-    ...(testDb.databaseUrl !== undefined ? { databaseUrl: testDb.databaseUrl } : {}),
-    ...(testDb.dataDir !== undefined ? { dataDir: testDb.dataDir } : {}),
-  });
-  await database.migrate();
-  return { testDb, database };
 }
 
 export interface AuthPlatform {
@@ -101,25 +62,14 @@ export async function startAuthPlatform(name: string, options: { env?: Record<st
     const streamPrefix = `test:${name}:${process.pid}:${randomUUID()}`;
     const bus = createPlatformEventBus({ redisUrl, streamPrefix, logger: logs.logger.child({ name: 'event-bridge' }) });
     stack.defer('bus', () => bus.close());
-    if (redisUrl) {
-      stack.defer('redis keys', async () => {
-        const admin = new Redis(redisUrl);
-        try {
-          const keys = await admin.keys(`${streamPrefix}*`);
-          if (keys.length > 0) await admin.del(...keys);
-        } finally {
-          await admin.quit();
-        }
-      });
-    }
+    if (redisUrl) stack.defer('redis keys', () => deleteRedisKeys(redisUrl, streamPrefix));
 
     // Auth, wired as src/service.ts does it.
     const config = loadAuthConfig({ AUTH_PORT: '0', DATA_DIR: ':memory:', LOG_LEVEL: 'trace', ...options.env });
     const clock = createTestClock();
-    const auth = await migratedDatabase('auth');
-    stack.defer('auth test database', () => auth.testDb.drop());
-    stack.defer('auth database', () => auth.database.close());
-    const prisma = new PrismaClient({ adapter: auth.database.adapter });
+    const auth = await openTestDatabase('auth');
+    stack.defer('auth database', () => auth.close());
+    const prisma = new PrismaClient({ adapter: auth.adapter });
     stack.defer('auth prisma', () => prisma.$disconnect());
     const authLogger = logs.logger.child({ name: 'auth' });
     const relay = createOutboxRelay({ prisma, bus, logger: authLogger });

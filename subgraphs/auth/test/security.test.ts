@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import jwt, { type JwtPayload } from 'jsonwebtoken';
-import { graphql, type GraphQLResponse } from '@meridian/testing';
+import { eventually, graphql, type GraphQLResponse } from '@meridian/testing';
 import { createTokenVerifier } from '@meridian/tokens';
 import { createAuthStore } from '../src/data/authStore';
 import { createPasswordResetDelivery, recordRolesChanged } from '../src/events';
@@ -75,19 +75,6 @@ async function signUp(email = `u.${unique()}@example.com`, pass = password()) {
 function logIn(email: string, pass: string) {
   keep(pass);
   return call(LOG_IN, { input: { email, password: pass } });
-}
-
-/** Polls until `check` stops throwing, or fails with its last error after `timeoutMs`. */
-async function eventually<T>(check: () => Promise<T>, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await check();
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 25));
-    }
-  }
 }
 
 async function throttleOf(email: string) {

@@ -5,9 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import { Redis } from 'ioredis';
 import { SMTPServer } from 'smtp-server';
-import { createTestDatabase, openDatabase, type Database, type TestDatabase } from '@meridian/database';
 import { createPlatformEventBus, type DomainEvent } from '@meridian/domain-events';
 import type { EventBus, Subscription } from '@meridian/event-bridge';
 import { createLogger } from '@meridian/service-kit';
@@ -17,10 +15,10 @@ import { runDueSoonCheck } from '../src/domain/dueSoon';
 import type { EmailSender } from '../src/domain/email';
 import { createSmtpEmailSender } from '../src/email/smtpEmailSender';
 import { subscribeNotificationEventHandlers } from '../src/events';
-import { getTestModes } from '@meridian/testing';
+import { deleteRedisKeys, eventually, getTestModes, openTestDatabase, type OpenTestDatabase } from '@meridian/testing';
 import { loadNotificationConfig } from '../src/config';
 import { startNotificationService } from '../src/service';
-import { createHarness, eventually, newTaskId, taskEvents, type TaskFixture } from './harness';
+import { createHarness, newTaskId, taskEvents, type TaskFixture } from './harness';
 
 const ALICE = '01JUSER00000000000000ALICE';
 const BOB = '01JUSER000000000000000BOB0';
@@ -37,8 +35,7 @@ interface ReceivedMail {
 let smtp: SMTPServer;
 let smtpPort: number;
 const mailbox: ReceivedMail[] = [];
-let testDb: TestDatabase;
-let database: Database;
+let testDb: OpenTestDatabase;
 let prisma: PrismaClient;
 let bus: EventBus<DomainEvent>;
 let sender: EmailSender;
@@ -94,14 +91,8 @@ beforeAll(async () => {
   await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', resolve));
   smtpPort = (smtp.server.address() as AddressInfo).port;
 
-  testDb = await createTestDatabase('notification');
-  database = await openDatabase({
-    service: 'notification',
-    ...(testDb.databaseUrl !== undefined ? { databaseUrl: testDb.databaseUrl } : {}),
-    ...(testDb.dataDir !== undefined ? { dataDir: testDb.dataDir } : {}),
-  });
-  await database.migrate();
-  prisma = new PrismaClient({ adapter: database.adapter });
+  testDb = await openTestDatabase('notification');
+  prisma = new PrismaClient({ adapter: testDb.adapter });
   const logger = createLogger('notification', 'silent');
   bus = createPlatformEventBus({ redisUrl, streamPrefix, logger });
   sender = createSmtpEmailSender({ url: `smtp://127.0.0.1:${smtpPort}`, from: 'Meridian <notifications@meridian.test>' });
@@ -120,15 +111,9 @@ afterAll(async () => {
   await bus?.close();
   await sender?.close();
   await prisma?.$disconnect();
-  await database?.close();
-  await testDb?.drop();
+  await testDb?.close();
   await new Promise<void>((resolve) => (smtp ? smtp.close(() => resolve()) : resolve()));
-  if (redisUrl) {
-    const admin = new Redis(redisUrl);
-    const keys = await admin.keys(`${streamPrefix}*`);
-    if (keys.length > 0) await admin.del(...keys);
-    await admin.quit();
-  }
+  if (redisUrl) await deleteRedisKeys(redisUrl, streamPrefix);
 });
 
 it('e-mails the recipient at their registered address with the notification as subject', async () => {

@@ -4,20 +4,12 @@
  * unique prefix), a database of its own (PGlite in memory, or a fresh PostgreSQL database),
  * and helpers to publish task events and read notifications over real HTTP.
  */
-import { generateKeyPairSync, randomUUID, type KeyObject } from 'node:crypto';
-import http from 'node:http';
-import jwt from 'jsonwebtoken';
-import { Redis } from 'ioredis';
-import { createTestDatabase, openDatabase, type TestDatabase } from '@meridian/database';
+import { randomUUID } from 'node:crypto';
 import { createDomainEvent, createPlatformEventBus, type DomainEvent } from '@meridian/domain-events';
 import type { EventBus } from '@meridian/event-bridge';
-import { createLogger, listen, type RunningServer } from '@meridian/service-kit';
-import { graphql, type GraphQLResponse, type TestMode } from '@meridian/testing';
+import { createLogger } from '@meridian/service-kit';
+import { deleteRedisKeys, graphql, openTestDatabase, startTestTokenIssuer, type GraphQLResponse, type OpenTestDatabase, type TestMode } from '@meridian/testing';
 import type { Role } from '@meridian/tokens';
-
-export const ISSUER = 'meridian-auth';
-export const AUDIENCE = 'meridian';
-const KID = 'notification-test-key';
 
 export interface Harness {
   jwksUrl: string;
@@ -32,16 +24,7 @@ export interface Harness {
 }
 
 export async function createHarness(mode: TestMode, name: string): Promise<Harness> {
-  const keys = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  const privateKey: KeyObject = keys.privateKey;
-  const jwk = { ...keys.publicKey.export({ format: 'jwk' }), kid: KID, alg: 'RS256', use: 'sig' };
-  const jwksServer: RunningServer = await listen(
-    http.createServer((_req, res) => {
-      res.setHeader('content-type', 'application/json');
-      res.end(JSON.stringify({ keys: [jwk] }));
-    }),
-    0,
-  );
+  const tokens = await startTestTokenIssuer();
   const distributed = mode.name === 'distributed';
   const redisUrl = distributed ? (process.env.TEST_REDIS_URL as string) : undefined;
   const streamPrefix = `test:${name}:${process.pid}:${randomUUID()}`;
@@ -54,67 +37,39 @@ export async function createHarness(mode: TestMode, name: string): Promise<Harne
   };
   const bus = createBus();
 
-  let testDb: TestDatabase | undefined;
+  let testDb: OpenTestDatabase | undefined;
   const env: Record<string, string> = {
     NOTIFICATION_PORT: '0',
-    JWKS_URL: `${jwksServer.url}/jwks.json`,
+    JWKS_URL: tokens.jwksUrl,
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     NODE_ENV: 'test',
     DUE_SOON_CHECK_INTERVAL_MS: '0',
   };
   if (distributed) {
-    testDb = await createTestDatabase('notification');
-    const database = await openDatabase({ service: 'notification', databaseUrl: testDb.databaseUrl as string });
     // In distributed mode migrations are a deployment step, not a start-up one.
-    await database.migrate();
-    await database.close();
-    env.NOTIFICATION_DATABASE_URL = testDb.databaseUrl as string;
+    testDb = await openTestDatabase('notification');
+    await testDb.database.close();
+    env.NOTIFICATION_DATABASE_URL = testDb.testDatabase.databaseUrl as string;
   } else {
     env.DATA_DIR = ':memory:';
   }
 
   return {
-    jwksUrl: `${jwksServer.url}/jwks.json`,
+    jwksUrl: tokens.jwksUrl,
     bus,
     createBus,
     env,
-    ...(testDb?.databaseUrl ? { databaseUrl: testDb.databaseUrl } : {}),
+    ...(testDb?.testDatabase.databaseUrl ? { databaseUrl: testDb.testDatabase.databaseUrl } : {}),
     tokenFor(userId, roles = ['MEMBER']) {
-      return jwt.sign({ roles, scope: 'openid', sid: randomUUID() }, privateKey, {
-        algorithm: 'RS256',
-        keyid: KID,
-        issuer: ISSUER,
-        audience: AUDIENCE,
-        subject: userId,
-        jwtid: randomUUID(),
-        expiresIn: '15m',
-      });
+      return tokens.sign({ userId, roles });
     },
     async close() {
       for (const each of buses) await each.close();
-      await jwksServer.close();
-      await testDb?.drop();
-      if (redisUrl) {
-        const admin = new Redis(redisUrl);
-        const keys = await admin.keys(`${streamPrefix}*`);
-        if (keys.length > 0) await admin.del(...keys);
-        await admin.quit();
-      }
+      await tokens.close();
+      await testDb?.close();
+      if (redisUrl) await deleteRedisKeys(redisUrl, streamPrefix);
     },
   };
-}
-
-/** Polls until `check` stops throwing, or fails with its last error after `timeoutMs`. */
-export async function eventually<T>(check: () => Promise<T>, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await check();
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 25));
-    }
-  }
 }
 
 export function errorOf(result: GraphQLResponse) {

@@ -4,14 +4,13 @@
  * Task events are published as the task service publishes them; notifications are read over
  * real HTTP with real RS256 tokens.
  */
-import { getTestModes } from '@meridian/testing';
+import { eventually, getTestModes } from '@meridian/testing';
 import { loadNotificationConfig } from '../src/config';
 import { startNotificationService, type NotificationServiceHandle } from '../src/service';
 import {
   createClient,
   createHarness,
   errorOf,
-  eventually,
   MY_NOTIFICATIONS,
   NOTIFICATION_FIELDS,
   newTaskId,

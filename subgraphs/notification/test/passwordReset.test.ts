@@ -6,21 +6,17 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import { Writable } from 'node:stream';
-import pino from 'pino';
-import { Redis } from 'ioredis';
 import { SMTPServer } from 'smtp-server';
-import { createTestDatabase, openDatabase, type Database, type TestDatabase } from '@meridian/database';
 import { createDomainEvent, createPlatformEventBus, type DomainEvent } from '@meridian/domain-events';
 import type { EventBus, Subscription } from '@meridian/event-bridge';
-import { getTestModes } from '@meridian/testing';
+import { captureLogs, deleteRedisKeys, eventually, getTestModes, openTestDatabase, type OpenTestDatabase } from '@meridian/testing';
 import { PrismaClient } from '../src/generated/prisma/client';
 import type { EmailSender } from '../src/domain/email';
 import { createSmtpEmailSender } from '../src/email/smtpEmailSender';
 import { subscribeNotificationEventHandlers } from '../src/events';
 import { loadNotificationConfig } from '../src/config';
 import { startNotificationService } from '../src/service';
-import { createHarness, eventually, taskEvents } from './harness';
+import { createHarness, taskEvents } from './harness';
 
 const ADA = '01JUSER00000000000000ADA01';
 const REX = '01JUSER00000000000000REX01';
@@ -34,13 +30,12 @@ interface ReceivedMail {
 let smtp: SMTPServer;
 let smtpPort: number;
 const mailbox: ReceivedMail[] = [];
-let testDb: TestDatabase;
-let database: Database;
+let testDb: OpenTestDatabase;
 let prisma: PrismaClient;
 let bus: EventBus<DomainEvent>;
 let sender: EmailSender;
 let handlers: Subscription;
-const logLines: string[] = [];
+const logs = captureLogs();
 /** Every token this file published. */
 const tokens: string[] = [];
 const redisUrl = process.env.TEST_REDIS_URL || undefined;
@@ -100,24 +95,10 @@ beforeAll(async () => {
   await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', resolve));
   smtpPort = (smtp.server.address() as AddressInfo).port;
 
-  testDb = await createTestDatabase('notification');
-  database = await openDatabase({
-    service: 'notification',
-    ...(testDb.databaseUrl !== undefined ? { databaseUrl: testDb.databaseUrl } : {}),
-    ...(testDb.dataDir !== undefined ? { dataDir: testDb.dataDir } : {}),
-  });
-  await database.migrate();
-  prisma = new PrismaClient({ adapter: database.adapter });
+  testDb = await openTestDatabase('notification');
+  prisma = new PrismaClient({ adapter: testDb.adapter });
   // Trace level, no redaction: the logs show everything the code hands to the logger (the bus's included).
-  const logger = pino(
-    { level: 'trace' },
-    new Writable({
-      write(chunk, _encoding, done) {
-        logLines.push(chunk.toString());
-        done();
-      },
-    }),
-  );
+  const { logger } = logs;
   bus = createPlatformEventBus({ redisUrl, streamPrefix, logger: logger.child({ name: 'event-bridge' }) });
   sender = createSmtpEmailSender({ url: `smtp://127.0.0.1:${smtpPort}`, from: 'Meridian <security@meridian.test>' });
   handlers = await subscribeNotificationEventHandlers({
@@ -136,15 +117,9 @@ afterAll(async () => {
   await bus?.close();
   await sender?.close();
   await prisma?.$disconnect();
-  await database?.close();
-  await testDb?.drop();
+  await testDb?.close();
   await new Promise<void>((resolve) => (smtp ? smtp.close(() => resolve()) : resolve()));
-  if (redisUrl) {
-    const admin = new Redis(redisUrl);
-    const keys = await admin.keys(`${streamPrefix}*`);
-    if (keys.length > 0) await admin.del(...keys);
-    await admin.quit();
-  }
+  if (redisUrl) await deleteRedisKeys(redisUrl, streamPrefix);
 });
 
 it('e-mails the reset link (PASSWORD_RESET_URL default) to the address in the event, once, and records the attempt', async () => {
@@ -213,10 +188,10 @@ it('is wired by startNotificationService with PASSWORD_RESET_URL (other query pa
 it('keeps the token out of the logs and out of every row of its database', async () => {
   await eventually(async () => expect(await prisma.accountEmail.count({ where: { status: { not: 'PENDING' } } })).toBe(3));
   expect(tokens.length).toBeGreaterThanOrEqual(4);
-  const logs = logLines.join('');
-  expect(logs).toContain('password-reset e-mail'); // the handlers did log (sent, failed, skipped)
+  const logText = logs.text();
+  expect(logText).toContain('password-reset e-mail'); // the handlers did log (sent, failed, skipped)
   const rows = await everyRow();
-  for (const [where, text] of Object.entries({ logs, rows })) {
+  for (const [where, text] of Object.entries({ logs: logText, rows })) {
     expect({ where, leaked: tokens.filter((token) => text.includes(token)) }).toEqual({ where, leaked: [] });
   }
 });

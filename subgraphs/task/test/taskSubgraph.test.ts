@@ -2,34 +2,26 @@
  * Boots the task subgraph over real HTTP (port 0) on its own database (PGlite, or PostgreSQL
  * when TEST_POSTGRES_URL is set), with RS256 tokens checked against a real JWKS endpoint.
  */
-import { generateKeyPairSync, randomUUID, type KeyObject } from 'node:crypto';
-import http from 'node:http';
-import jwt from 'jsonwebtoken';
-import { createTestDatabase, openDatabase, type Database, type TestDatabase } from '@meridian/database';
+import { generateKeyPairSync } from 'node:crypto';
 import { createPlatformEventBus, type DomainEvent } from '@meridian/domain-events';
 import { createOutboxRelay, type EventBus } from '@meridian/event-bridge';
-import { createLogger, listen, type RunningServer, type SubgraphServer } from '@meridian/service-kit';
+import { createLogger, type RunningServer, type SubgraphServer } from '@meridian/service-kit';
+import { openTestDatabase, startTestTokenIssuer, type OpenTestDatabase, type TestTokenIssuer } from '@meridian/testing';
 import { createTokenVerifier, type Role } from '@meridian/tokens';
 import { PrismaClient } from '../src/generated/prisma/client';
 import { createTaskSubgraph } from '../src/server';
-
-const ISSUER = 'meridian-auth';
-const AUDIENCE = 'meridian';
-const KID = 'test-key-1';
 
 interface GraphQLResponse<T = Record<string, any>> {
   data?: T | null;
   errors?: { message: string; path?: string[]; extensions?: { code?: string; field?: string } }[];
 }
 
-let testDb: TestDatabase;
-let database: Database;
+let testDb: OpenTestDatabase;
 let prisma: PrismaClient<'query'>;
 let subgraph: SubgraphServer;
 let subscriptionBus: EventBus<DomainEvent>;
 let taskServer: RunningServer;
-let jwksServer: RunningServer;
-let privateKey: KeyObject;
+let tokens: TestTokenIssuer;
 /** SQL statements Prisma sent, for the "one query" assertions. */
 const sqlLog: string[] = [];
 /** How often the subgraph said "a change committed" (the service wakes the outbox relay with it). */
@@ -43,15 +35,7 @@ const ADMIN = '01JADMIN000000000000000000';
 const VIEWER = '01JVIEWER00000000000000000';
 
 function tokenFor(userId: string, roles: Role[] = ['MEMBER']): string {
-  return jwt.sign({ roles, scope: 'openid' }, privateKey, {
-    algorithm: 'RS256',
-    keyid: KID,
-    issuer: ISSUER,
-    audience: AUDIENCE,
-    subject: userId,
-    jwtid: randomUUID(),
-    expiresIn: '15m',
-  });
+  return tokens.sign({ userId, roles });
 }
 
 async function gql<T = Record<string, any>>(query: string, variables: Record<string, unknown> = {}, token?: string): Promise<GraphQLResponse<T>> {
@@ -96,32 +80,16 @@ async function createTask(input: Record<string, unknown>, token = tokenFor(ALICE
 }
 
 beforeAll(async () => {
-  const keys = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  privateKey = keys.privateKey;
-  const jwk = { ...keys.publicKey.export({ format: 'jwk' }), kid: KID, alg: 'RS256', use: 'sig' };
-  jwksServer = await listen(
-    http.createServer((_req, res) => {
-      res.setHeader('content-type', 'application/json');
-      res.end(JSON.stringify({ keys: [jwk] }));
-    }),
-    0,
-  );
-
-  testDb = await createTestDatabase('task');
+  tokens = await startTestTokenIssuer();
+  testDb = await openTestDatabase('task');
   subscriptionBus = createPlatformEventBus();
-  database = await openDatabase({
-    service: 'task',
-    ...(testDb.databaseUrl !== undefined ? { databaseUrl: testDb.databaseUrl } : {}),
-    ...(testDb.dataDir !== undefined ? { dataDir: testDb.dataDir } : {}),
-  });
-  await database.migrate();
-  prisma = new PrismaClient({ adapter: database.adapter, log: [{ emit: 'event', level: 'query' }] });
+  prisma = new PrismaClient({ adapter: testDb.adapter, log: [{ emit: 'event', level: 'query' }] });
   prisma.$on('query', (event) => sqlLog.push(event.query));
 
   subgraph = createTaskSubgraph({
     prisma,
     bus: subscriptionBus,
-    verifier: createTokenVerifier({ jwksUrl: `${jwksServer.url}/jwks.json`, issuer: ISSUER, audience: AUDIENCE }),
+    verifier: createTokenVerifier({ jwksUrl: tokens.jwksUrl, issuer: tokens.issuer, audience: tokens.audience }),
     logger: createLogger('task', 'silent'),
     afterCommit: () => {
       commits++;
@@ -133,10 +101,9 @@ beforeAll(async () => {
 afterAll(async () => {
   await subgraph?.close();
   await subscriptionBus?.close();
-  await jwksServer?.close();
+  await tokens?.close();
   await prisma?.$disconnect();
-  await database?.close();
-  await testDb?.drop();
+  await testDb?.close();
 });
 
 describe('signed-in users only', () => {
@@ -150,16 +117,9 @@ describe('signed-in users only', () => {
   });
 
   it('answers UNAUTHENTICATED to a token signed by another key', async () => {
+    // Same kid, issuer and audience as a real token: only the signature gives it away.
     const stranger = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
-    const forged = jwt.sign({ roles: ['ADMIN'] }, stranger, {
-      algorithm: 'RS256',
-      keyid: KID,
-      issuer: ISSUER,
-      audience: AUDIENCE,
-      subject: ALICE,
-      jwtid: randomUUID(),
-      expiresIn: '15m',
-    });
+    const forged = tokens.sign({ userId: ALICE, roles: ['ADMIN'], signingKey: stranger });
     expect(errorOf(await gql('{ tasks { edges { node { id } } } }', {}, forged)).extensions?.code).toBe('UNAUTHENTICATED');
   });
 });

@@ -4,24 +4,16 @@
  * key this file holds (so it can mint ADMIN tokens), and its event handler on a real bus
  * (in memory, or Redis Streams under its own prefix when TEST_REDIS_URL is set).
  */
-import { generateKeyPairSync, randomUUID, type KeyObject } from 'node:crypto';
-import http from 'node:http';
-import jwt from 'jsonwebtoken';
-import { Redis } from 'ioredis';
-import { createTestDatabase, openDatabase, type Database, type TestDatabase } from '@meridian/database';
+import { randomUUID } from 'node:crypto';
 import { createDomainEvent, createPlatformEventBus, type DomainEvent } from '@meridian/domain-events';
 import { createOutboxRelay, type EventBus, type OutboxRelay, type Subscription } from '@meridian/event-bridge';
-import { createLogger, encodeCursor, listen, type RunningServer, type SubgraphServer } from '@meridian/service-kit';
-import { graphql, type GraphQLResponse } from '@meridian/testing';
+import { createLogger, encodeCursor, type SubgraphServer } from '@meridian/service-kit';
+import { deleteRedisKeys, eventually, graphql, openTestDatabase, startTestTokenIssuer, type GraphQLResponse, type OpenTestDatabase, type TestTokenIssuer } from '@meridian/testing';
 import { createTokenVerifier, type Role } from '@meridian/tokens';
 import { PrismaClient } from '../src/generated/prisma/client';
 import { createUserSubgraph } from '../src/server';
 import { subscribeUserEventHandlers } from '../src/events';
 import { loadUserConfig } from '../src/config';
-
-const ISSUER = 'meridian-auth';
-const AUDIENCE = 'meridian';
-const KID = 'user-test-key';
 
 // ULID-shaped ids: sign-up order is id order.
 const ADA = '01JUSER0000000000000000ADA';
@@ -32,13 +24,11 @@ const EVE = '01JUSER0000000000000000EVE';
 const ADMIN = '01JUSER000000000000000ADMN';
 const NOBODY = '01JUSER000000000000000NONE';
 
-let testDb: TestDatabase;
-let database: Database;
+let testDb: OpenTestDatabase;
 let prisma: PrismaClient<'query'>;
 let subgraph: SubgraphServer;
 let userUrl: string;
-let jwksServer: RunningServer;
-let privateKey: KeyObject;
+let tokens: TestTokenIssuer;
 let bus: EventBus<DomainEvent>;
 let relay: OutboxRelay;
 let handlers: Subscription;
@@ -48,15 +38,7 @@ const streamPrefix = `test:user-subgraph:${process.pid}:${randomUUID()}`;
 const sqlLog: string[] = [];
 
 function tokenFor(userId: string, roles: Role[] = ['MEMBER']): string {
-  return jwt.sign({ roles, scope: 'users:read', sid: randomUUID() }, privateKey, {
-    algorithm: 'RS256',
-    keyid: KID,
-    issuer: ISSUER,
-    audience: AUDIENCE,
-    subject: userId,
-    jwtid: randomUUID(),
-    expiresIn: '15m',
-  });
+  return tokens.sign({ userId, roles, scope: 'users:read' });
 }
 
 function gql(query: string, variables: Record<string, unknown> = {}, token?: string) {
@@ -74,19 +56,6 @@ function errorOf(result: GraphQLResponse) {
   return result.errors![0]!;
 }
 
-/** Polls until `check` stops throwing, or fails with its last error after `timeoutMs`. */
-async function eventually<T>(check: () => Promise<T>, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await check();
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 25));
-    }
-  }
-}
-
 const USERS = `query($first: Int, $after: String, $search: String) {
   users(first: $first, after: $after, search: $search) { edges { cursor node { id displayName email } } pageInfo { hasNextPage endCursor } totalCount }
 }`;
@@ -94,25 +63,9 @@ const UPDATE = `mutation($input: UpdateProfileInput!) { updateProfile(input: $in
 const ENTITIES = `query($reps: [_Any!]!) { _entities(representations: $reps) { ... on User { id displayName email roles } } }`;
 
 beforeAll(async () => {
-  const keys = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  privateKey = keys.privateKey;
-  const jwk = { ...keys.publicKey.export({ format: 'jwk' }), kid: KID, alg: 'RS256', use: 'sig' };
-  jwksServer = await listen(
-    http.createServer((_req, res) => {
-      res.setHeader('content-type', 'application/json');
-      res.end(JSON.stringify({ keys: [jwk] }));
-    }),
-    0,
-  );
-
-  testDb = await createTestDatabase('user');
-  database = await openDatabase({
-    service: 'user',
-    ...(testDb.databaseUrl !== undefined ? { databaseUrl: testDb.databaseUrl } : {}),
-    ...(testDb.dataDir !== undefined ? { dataDir: testDb.dataDir } : {}),
-  });
-  await database.migrate();
-  prisma = new PrismaClient({ adapter: database.adapter, log: [{ emit: 'event', level: 'query' }] });
+  tokens = await startTestTokenIssuer();
+  testDb = await openTestDatabase('user');
+  prisma = new PrismaClient({ adapter: testDb.adapter, log: [{ emit: 'event', level: 'query' }] });
   prisma.$on('query', (event) => sqlLog.push(event.query));
 
   const logger = createLogger('user', 'silent');
@@ -122,7 +75,7 @@ beforeAll(async () => {
 
   subgraph = createUserSubgraph({
     prisma,
-    verifier: createTokenVerifier({ jwksUrl: `${jwksServer.url}/jwks.json`, issuer: ISSUER, audience: AUDIENCE }),
+    verifier: createTokenVerifier({ jwksUrl: tokens.jwksUrl, issuer: tokens.issuer, audience: tokens.audience }),
     logger,
   });
   userUrl = `${(await subgraph.listen(0)).url}/graphql`;
@@ -145,16 +98,10 @@ afterAll(async () => {
   await handlers?.close();
   await relay?.stop();
   await bus?.close();
-  await jwksServer?.close();
+  await tokens?.close();
   await prisma?.$disconnect();
-  await database?.close();
-  await testDb?.drop();
-  if (redisUrl) {
-    const admin = new Redis(redisUrl);
-    const keys = await admin.keys(`${streamPrefix}*`);
-    if (keys.length > 0) await admin.del(...keys);
-    await admin.quit();
-  }
+  await testDb?.close();
+  if (redisUrl) await deleteRedisKeys(redisUrl, streamPrefix);
 });
 
 describe('me', () => {
