@@ -149,11 +149,13 @@ interface Child {
 }
 
 function spawnChild(name: string, role: string, config: unknown, execArgv: string[] = []): Promise<Child> {
-  const child = fork(__filename, ['--role', role, '--config', JSON.stringify(config)], {
+  // The config goes over IPC, not argv: 1000 tokens exceed the 128 KB limit of one argument.
+  const child = fork(__filename, ['--role', role], {
     execArgv: [...process.execArgv, ...execArgv],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     serialization: 'advanced',
   });
+  child.send({ config });
   let next = 1;
   const pending = new Map<number, { resolve: (value: any) => void; reject: (error: Error) => void }>();
   let started: (() => void) | undefined;
@@ -923,7 +925,7 @@ async function main() {
   const roleIndex = argv.indexOf('--role');
   if (roleIndex >= 0) {
     const role = argv[roleIndex + 1]!;
-    const config = JSON.parse(argv[argv.indexOf('--config') + 1]!);
+    const config = await new Promise<any>((resolve) => process.once('message', (message: { config: unknown }) => resolve(message.config)));
     if (role === 'platform') await runPlatform(config);
     else if (role === 'gateway') await runGateway(config);
     else await runClient(config);

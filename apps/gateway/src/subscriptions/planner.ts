@@ -8,7 +8,8 @@ import {
   type ServiceEndpointDefinition,
 } from '@apollo/gateway';
 import type { GatewayGraphQLRequestContext } from '@apollo/server-gateway-interface';
-import { print, type DocumentNode, type ExecutionResult, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
+import { createError } from '@meridian/errors';
+import { GraphQLError, print, type DocumentNode, type ExecutionResult, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
 
 /** The pseudo-service that hands each upstream event to the executor as the primary fetch's result. */
 const EVENT_SERVICE = '__subscription_event__';
@@ -108,6 +109,9 @@ export function createSubscriptionPlanner(supergraphSdl: string) {
     );
     // Errors of the event itself name the subgraph that owns the field, not the pseudo-service.
     const errors = result.errors?.map((error) => {
+      // A failed entity fetch can surface as a raw Error (e.g. a FetchError with errno/syscall):
+      // never serialize its internals to clients (results bypass Apollo Server's error masking).
+      if (!(error instanceof GraphQLError)) return createError('INTERNAL_SERVER_ERROR', 'Internal server error.');
       if (error.extensions?.serviceName !== EVENT_SERVICE) return error;
       error.extensions.serviceName = subscriptionPlan.primary.serviceName;
       return error;
