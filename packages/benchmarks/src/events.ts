@@ -13,10 +13,10 @@
  */
 import { execFileSync, fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { machine, packageDir, percentile } from './report';
 
 // ---------------------------------------------------------------------------------------------
 // Parameters
@@ -130,9 +130,6 @@ function defaultOutFile(): string {
   return path.join(packageDir(), 'results', `events-${stamp}.json`);
 }
 
-function packageDir(): string {
-  return path.resolve(__dirname, '..');
-}
 
 // ---------------------------------------------------------------------------------------------
 // Shared by the processes
@@ -461,31 +458,7 @@ async function ensurePostgres(adminUrl: string) {
   }
 }
 
-function percentile(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[index]!;
-}
 
-function machine() {
-  const cpu = readFileSync('/proc/cpuinfo', 'utf8').match(/^model name\s*:\s*(.*)$/m)?.[1] ?? os.cpus()[0]?.model ?? 'unknown';
-  let commit = 'unknown';
-  try {
-    commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: packageDir(), stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
-  } catch {
-    // not a git checkout
-  }
-  return {
-    nproc: os.availableParallelism(),
-    cpuModel: cpu,
-    memoryGiB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
-    node: process.version,
-    platform: `${os.platform()} ${os.release()}`,
-    gitCommit: commit,
-    // The machine may be shared: load from other work (1/5/15 min) at the end of the run.
-    loadAverage: os.loadavg().map((load) => Math.round(load * 100) / 100),
-  };
-}
 
 async function orchestrate(params: Params) {
   const started = Date.now();

@@ -15,12 +15,12 @@
  *   client CPU low), one subscription per socket, recording receive time per (subscriber, cursor).
  * Every flag also reads an env variable: --subscribers <-> BENCH_SUBSCRIBERS, etc.
  */
-import { execFileSync, fork, type ChildProcess } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { fork, type ChildProcess } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { machine, packageDir, percentile } from './report';
 
 // ---------------------------------------------------------------------------------------------
 // Parameters
@@ -109,9 +109,6 @@ function defaultOutFile(): string {
   return path.join(packageDir(), 'results', `subscriptions-${stamp}.json`);
 }
 
-function packageDir(): string {
-  return path.resolve(__dirname, '..');
-}
 
 /** Wall clock with sub-millisecond resolution, comparable between processes of one machine. */
 function now(): number {
@@ -618,31 +615,7 @@ async function runClient(config: ClientConfig) {
 // ---------------------------------------------------------------------------------------------
 // Orchestrator
 
-function percentile(sorted: ArrayLike<number>, p: number): number {
-  if (sorted.length === 0) return NaN;
-  const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[index]!;
-}
 
-function machine() {
-  const cpu = readFileSync('/proc/cpuinfo', 'utf8').match(/^model name\s*:\s*(.*)$/m)?.[1] ?? os.cpus()[0]?.model ?? 'unknown';
-  let commit = 'unknown';
-  try {
-    commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: packageDir(), stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
-  } catch {
-    // not a git checkout
-  }
-  return {
-    nproc: os.availableParallelism(),
-    cpuModel: cpu,
-    memoryGiB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
-    node: process.version,
-    platform: `${os.platform()} ${os.release()}`,
-    gitCommit: commit,
-    // The machine may be shared: load from other work (1/5/15 min) at the end of the run.
-    loadAverage: os.loadavg().map((load) => Math.round(load * 100) / 100),
-  };
-}
 
 const round = (value: number, digits = 1) => Math.round(value * 10 ** digits) / 10 ** digits;
 
