@@ -4,7 +4,6 @@ import {
   createInMemoryEventBus,
   createRedisEventBus,
   type BatchEventBus,
-  type EventBus,
   type EventBusLogger,
   type EventDefinition,
 } from '@meridian/event-bridge';

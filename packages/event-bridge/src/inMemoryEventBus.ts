@@ -3,7 +3,6 @@ import type {
   BatchDeliveryContext,
   BatchEventBus,
   DeadLetter,
-  EventBus,
   EventBusOptions,
   ListenOptions,
   ReplayOptions,

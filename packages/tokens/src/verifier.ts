@@ -1,3 +1,4 @@
+import { createPublicKey, type KeyObject } from 'node:crypto';
 import jwt, { type JwtPayload } from 'jsonwebtoken';
 import { JwksClient } from 'jwks-rsa';
 import { unauthenticated as unauthenticatedError, withHttpStatus } from '@meridian/errors';
@@ -39,6 +40,19 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
     timeout: 5_000,
   }));
 
+  // jwks-rsa caches keys by kid (and so decides when a retired key stops verifying); what it
+  // returns is PEM text, which jsonwebtoken would parse again on every request. Parse each PEM once.
+  const parsedKeys = new Map<string, KeyObject>();
+  function keyObjectOf(pem: string): KeyObject {
+    let key = parsedKeys.get(pem);
+    if (!key) {
+      key = createPublicKey(pem);
+      if (parsedKeys.size >= 32) parsedKeys.clear();
+      parsedKeys.set(pem, key);
+    }
+    return key;
+  }
+
   async function verify(token: string): Promise<SignedInViewer> {
     const decoded = jwt.decode(token, { complete: true });
     if (!decoded || typeof decoded.payload === 'string') throw unauthenticated('Invalid access token.');
@@ -46,9 +60,9 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
     if (decoded.header.alg !== ACCESS_TOKEN_ALGORITHM) throw unauthenticated('Invalid access token.');
     const kid = decoded.header.kid;
     if (!kid) throw unauthenticated('Invalid access token.');
-    let publicKey: string;
+    let publicKey: KeyObject;
     try {
-      publicKey = (await jwks().getSigningKey(kid)).getPublicKey();
+      publicKey = keyObjectOf((await jwks().getSigningKey(kid)).getPublicKey());
     } catch {
       throw unauthenticated('Invalid access token.');
     }
