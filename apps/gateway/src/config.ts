@@ -2,6 +2,9 @@ import path from 'node:path';
 import { z } from 'zod';
 import { envSchemas, parseEnv } from '@meridian/service-kit';
 import { findRepoRoot, SUPERGRAPH_CONFIG_FILE, SUPERGRAPH_FILE } from '@meridian/composition';
+import type { ProtectionOptions } from './protection';
+
+const positiveInt = (fallback: number) => z.coerce.number().int().min(1).default(fallback);
 
 /** Every variable is documented in apps/gateway/README.md and .env.example. */
 export function loadGatewayConfig(env: Record<string, string | undefined> = process.env) {
@@ -20,6 +23,29 @@ export function loadGatewayConfig(env: Record<string, string | undefined> = proc
       MAX_SUBSCRIPTIONS_PER_CONNECTION: z.coerce.number().int().min(1).default(50),
       MAX_SUBSCRIPTIONS_PER_USER: z.coerce.number().int().min(1).default(200),
       SUBSCRIBER_MAX_QUEUED_EVENTS: z.coerce.number().int().min(1).default(1_000),
+      // Protection (docs/operations.md, "Protection at the gateway").
+      REDIS_URL: envSchemas.optionalUrl(),
+      GATEWAY_REDIS_PREFIX: z.string().min(1).default('meridian:gateway:'),
+      MAX_REQUEST_BODY_BYTES: positiveInt(102_400),
+      MAX_QUERY_DEPTH: positiveInt(6),
+      MAX_ALIASES: z.coerce.number().int().min(0).default(15),
+      MAX_DIRECTIVES: z.coerce.number().int().min(0).default(50),
+      MAX_TOKENS: positiveInt(1_000),
+      MAX_QUERY_COST: positiveInt(5_000),
+      MAX_QUERY_COMPLEXITY: positiveInt(5_000),
+      COST_DEFAULT_LIST_SIZE: positiveInt(10),
+      RATE_LIMIT_POINTS: positiveInt(600),
+      RATE_LIMIT_WINDOW_SECONDS: positiveInt(60),
+      AUTH_RATE_LIMIT_POINTS: positiveInt(10),
+      AUTH_RATE_LIMIT_WINDOW_SECONDS: positiveInt(60),
+      HTTP_BATCH_MAX_SIZE: z.coerce.number().int().min(0).max(100).default(0),
+      CORS_ORIGINS: z
+        .string()
+        .optional()
+        .transform((value) => value?.split(',').map((origin) => origin.trim()).filter(Boolean))
+        .refine((origins) => !origins || origins.every((origin) => origin === '*' ? false : /^https?:\/\/[^/]+$/.test(origin)), 'must be comma-separated origins like https://app.example.com (scheme and host, no path, no *)'),
+      TRUSTED_DOCUMENTS_PATH: z.string().min(1).optional(),
+      PERSISTED_QUERY_TTL_SECONDS: positiveInt(86_400),
       NODE_ENV: envSchemas.nodeEnv(),
       LOG_LEVEL: envSchemas.logLevel(),
     },
@@ -37,6 +63,28 @@ export function loadGatewayConfig(env: Record<string, string | undefined> = proc
       maxSubscriptionsPerUser: parsed.MAX_SUBSCRIPTIONS_PER_USER,
     },
     maxQueuedPerSubscriber: parsed.SUBSCRIBER_MAX_QUEUED_EVENTS,
+    protection: {
+      redisUrl: parsed.REDIS_URL,
+      redisKeyPrefix: parsed.GATEWAY_REDIS_PREFIX,
+      maxBodyBytes: parsed.MAX_REQUEST_BODY_BYTES,
+      limits: {
+        maxDepth: parsed.MAX_QUERY_DEPTH,
+        maxAliases: parsed.MAX_ALIASES,
+        maxDirectives: parsed.MAX_DIRECTIVES,
+        maxTokens: parsed.MAX_TOKENS,
+        maxCost: parsed.MAX_QUERY_COST,
+        maxComplexity: parsed.MAX_QUERY_COMPLEXITY,
+        defaultListSize: parsed.COST_DEFAULT_LIST_SIZE,
+      },
+      rateLimits: {
+        general: { points: parsed.RATE_LIMIT_POINTS, windowSeconds: parsed.RATE_LIMIT_WINDOW_SECONDS },
+        auth: { points: parsed.AUTH_RATE_LIMIT_POINTS, windowSeconds: parsed.AUTH_RATE_LIMIT_WINDOW_SECONDS },
+      },
+      maxBatchSize: parsed.HTTP_BATCH_MAX_SIZE || undefined,
+      corsOrigins: parsed.CORS_ORIGINS,
+      trustedDocumentsPath: parsed.TRUSTED_DOCUMENTS_PATH,
+      persistedQueryTtlSeconds: parsed.PERSISTED_QUERY_TTL_SECONDS,
+    } satisfies Partial<ProtectionOptions>,
     production: parsed.NODE_ENV === 'production',
     logLevel: parsed.LOG_LEVEL,
     /** Routing URL overrides (<NAME>_SUBGRAPH_URL) are read from here. */

@@ -18,6 +18,7 @@ import { createHttpSubscriptionHandler } from './subscriptions/http';
 import { createSubscriptionPlanner } from './subscriptions/planner';
 import { createUpstreamPool } from './subscriptions/upstream';
 import { serveGraphQLOverWebSocket, type WebSocketLimits } from './subscriptions/websocket';
+import { createGatewayProtection, type ProtectionOptions } from './protection';
 
 export interface GatewayContext {
   viewer: Viewer;
@@ -38,6 +39,8 @@ export interface GatewayDeps {
   subscriptionLimits?: Partial<SubscriptionLimits>;
   /** Results queued for one slow subscriber before it is ended (default 1000). */
   maxQueuedPerSubscriber?: number;
+  /** Operation limits, rate limits, body cap, CORS, persisted and trusted documents. */
+  protection?: Partial<ProtectionOptions>;
 }
 
 export interface Gateway {
@@ -93,13 +96,24 @@ export function createGateway(deps: GatewayDeps): Gateway {
     onError: (error, details) => deps.logger.warn({ err: error, ...details }, 'subscription stream ended with an error'),
   });
 
+  const protection = createGatewayProtection({
+    options: deps.protection,
+    production: Boolean(deps.production),
+    verifier: deps.verifier,
+    logger: deps.logger,
+    schema: () => planner.schema,
+    supergraphSdl: () => supergraphSdl,
+  });
+
   const app = express();
   app.disable('x-powered-by');
+  app.use(protection.securityHeaders);
   const httpServer = http.createServer(app);
   const apollo = new ApolloServer<GatewayContext>({
     gateway,
     introspection: !deps.production,
     includeStacktraceInErrorResponses: false,
+    ...protection.apolloOptions,
     formatError: createErrorMasker({
       onMasked: (error) => deps.logger.error({ err: error }, 'unexpected error at the gateway'),
     }),
@@ -124,13 +138,15 @@ export function createGateway(deps: GatewayDeps): Gateway {
     verifier: deps.verifier,
     logger: deps.logger,
     limits: deps.webSocketLimits,
+    protect: protection.checkWebSocketOperation,
   });
+  webSockets.wsServer.options.maxPayload = protection.options.maxBodyBytes;
 
   async function buildContext(req: express.Request): Promise<GatewayContext> {
     const requestId = (req.headers['x-request-id'] as string | undefined) ?? randomUUID();
     const authorization = req.headers.authorization || undefined;
     // A bad or expired token is a 401 here, before any subgraph is called.
-    const viewer = await deps.verifier.viewerFromAuthorization(authorization);
+    const viewer = await (protection.viewerFor(req) ?? deps.verifier.viewerFromAuthorization(authorization));
     const client = { ip: req.socket.remoteAddress, userAgent: req.headers['user-agent'] };
     return { viewer, requestId, authorization, client };
   }
@@ -141,12 +157,15 @@ export function createGateway(deps: GatewayDeps): Gateway {
     await apollo.start();
     app.use(
       '/graphql',
-      express.json({ limit: '1mb' }),
+      protection.cors,
+      protection.parseBody,
+      protection.guard,
       createHttpSubscriptionHandler({ planner: () => planner, gate, buildContext }),
       expressMiddleware(apollo, {
         context: ({ req }) => buildContext(req),
       }),
     );
+    app.use(protection.errorHandler);
   }
 
   return {
@@ -163,6 +182,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
       await webSockets.close(1001, 'Gateway shutting down');
       await upstream.close();
       if (started) await apollo.stop();
+      await protection.close();
     },
     stats: () => ({ ...hub.stats(), openWebSockets: webSockets.openConnections(), upstreamSockets: upstream.size() }),
   };

@@ -27,6 +27,38 @@ export const errorCodes = {
     httpStatus: 429,
     description: 'Too many requests; retry after the number of seconds in `extensions.retryAfter`.',
   },
+  REQUEST_TOO_LARGE: {
+    httpStatus: 413,
+    description: 'The request body (or WebSocket message) is larger than the gateway accepts (`MAX_REQUEST_BODY_BYTES`).',
+  },
+  QUERY_TOO_DEEP: {
+    httpStatus: 400,
+    description: 'The operation nests fields deeper than the gateway allows (`MAX_QUERY_DEPTH`); nothing was executed.',
+  },
+  TOO_MANY_ALIASES: {
+    httpStatus: 400,
+    description: 'The operation uses more aliases than the gateway allows (`MAX_ALIASES`); nothing was executed.',
+  },
+  TOO_MANY_DIRECTIVES: {
+    httpStatus: 400,
+    description: 'The operation uses more directives than the gateway allows (`MAX_DIRECTIVES`); nothing was executed.',
+  },
+  TOO_MANY_TOKENS: {
+    httpStatus: 400,
+    description: 'The operation text has more tokens than the gateway parses (`MAX_TOKENS`); nothing was executed.',
+  },
+  QUERY_TOO_COSTLY: {
+    httpStatus: 400,
+    description: 'The estimated cost of the operation (from `@cost` / `@listSize` in the schema and list sizes asked for) is above the limit (`MAX_QUERY_COST`, `MAX_QUERY_COMPLEXITY`); `extensions.cost` and `extensions.limit` say by how much. Ask for smaller pages or fewer fields.',
+  },
+  OPERATION_NOT_TRUSTED: {
+    httpStatus: 400,
+    description: 'The gateway runs in trusted-documents mode and this operation is not in its manifest of registered operations; send a registered operation (by its hash).',
+  },
+  BATCH_TOO_LARGE: {
+    httpStatus: 400,
+    description: 'An HTTP batch holds more operations than the gateway accepts (`MAX_BATCH_SIZE`), or batching is off.',
+  },
   SUBSCRIBER_TOO_SLOW: {
     httpStatus: 503,
     description: 'A subscriber did not read its events fast enough and was ended rather than silently dropping events; resubscribe with the last cursor.',

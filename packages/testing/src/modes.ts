@@ -36,6 +36,8 @@ export async function preparePlatformEnv(mode: TestMode, services: readonly stri
     GATEWAY_PORT: '0',
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     NODE_ENV: 'test',
+    // Suites sign up and log in many users from one address: the gateway's auth budget would refuse them.
+    AUTH_RATE_LIMIT_POINTS: '100000',
   };
   if (mode.name === 'embedded') return { env: { ...base, DATA_DIR: ':memory:' }, cleanup: async () => undefined };
 
@@ -44,6 +46,8 @@ export async function preparePlatformEnv(mode: TestMode, services: readonly stri
     ...base,
     REDIS_URL: process.env.TEST_REDIS_URL as string,
     EVENT_STREAM_PREFIX: `test:${randomUUID()}`,
+    // Rate limits and persisted queries of this file's gateways, apart from every other run's.
+    GATEWAY_REDIS_PREFIX: `test:${randomUUID()}:gateway:`,
   };
   for (const [index, service] of services.entries()) {
     const url = databases[index]?.databaseUrl;

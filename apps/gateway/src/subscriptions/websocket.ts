@@ -95,6 +95,8 @@ export function serveGraphQLOverWebSocket(deps: {
   verifier: TokenVerifier;
   logger: Logger;
   limits?: Partial<WebSocketLimits>;
+  /** Operation limits, rate limits and persisted documents (protection/): errors reject the operation. */
+  protect?: (payload: { query: string; variables?: unknown; extensions?: unknown }, client: { viewer?: Viewer; request: http.IncomingMessage }) => Promise<readonly GraphQLError[] | undefined>;
 }) {
   const limits = { ...DEFAULT_WEBSOCKET_LIMITS, ...deps.limits };
   const wsServer = attachWebSocketServer(deps.httpServer, '/graphql');
@@ -106,6 +108,7 @@ export function serveGraphQLOverWebSocket(deps: {
       parse: documents.parse,
       validate: documents.validate,
       connectionInitWaitTimeout: limits.connectionInitTimeoutMs,
+      onSubscribe: (ctx, _id, payload) => deps.protect?.(payload, { viewer: ctx.extra.connection?.viewer, request: ctx.extra.request }),
       onConnect: async (ctx) => {
         const raw = ctx.connectionParams?.authorization;
         const authorization = typeof raw === 'string' && raw !== '' ? raw : undefined;

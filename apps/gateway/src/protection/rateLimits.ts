@@ -1,0 +1,54 @@
+import type Redis from 'ioredis';
+import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+
+export interface RateBudget {
+  /** Requests (or operations, or subscription starts) allowed per window. */
+  points: number;
+  windowSeconds: number;
+}
+
+export interface RateLimits {
+  /** Every operation of a client: HTTP requests (each operation of a batch), WebSocket operations and subscription starts. */
+  general: RateBudget;
+  /** Auth mutations (log-in, sign-up, refresh, password reset, MFA): each such root field counts. */
+  auth: RateBudget;
+}
+
+export const DEFAULT_RATE_LIMITS: RateLimits = {
+  general: { points: 600, windowSeconds: 60 },
+  auth: { points: 10, windowSeconds: 60 },
+};
+
+export type RateLimitKind = keyof RateLimits;
+
+/**
+ * Fixed-window budgets per client key, in Redis when the gateway has one (every replica draws
+ * on the same budget) and in memory otherwise. When Redis fails, each replica falls back to its
+ * own in-memory budget (rate-limiter-flexible's insurance limiter) rather than letting every
+ * request through or failing them all.
+ */
+export function createRateLimiters(options: { limits: RateLimits; redis?: Redis; keyPrefix: string }) {
+  const build = (kind: RateLimitKind): RateLimiterAbstract => {
+    const budget = options.limits[kind];
+    const base = { points: budget.points, duration: budget.windowSeconds, keyPrefix: `${options.keyPrefix}rl:${kind}` };
+    if (!options.redis) return new RateLimiterMemory(base);
+    return new RateLimiterRedis({ ...base, storeClient: options.redis, insuranceLimiter: new RateLimiterMemory(base) });
+  };
+  const limiters: Record<RateLimitKind, RateLimiterAbstract> = { general: build('general'), auth: build('auth') };
+
+  return {
+    limits: options.limits,
+    /** Takes `points` from the client's budget: undefined when allowed, else seconds to wait. */
+    async consume(kind: RateLimitKind, clientKey: string, points = 1): Promise<number | undefined> {
+      try {
+        await limiters[kind].consume(clientKey, points);
+        return undefined;
+      } catch (rejection) {
+        if (rejection instanceof RateLimiterRes) return Math.max(1, Math.ceil(rejection.msBeforeNext / 1000));
+        throw rejection;
+      }
+    },
+  };
+}
+
+export type RateLimiters = ReturnType<typeof createRateLimiters>;
