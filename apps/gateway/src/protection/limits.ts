@@ -130,17 +130,21 @@ export function createOperationLimiter(options: {
     } catch {
       return { authFields: 0 }; // a syntax error: Apollo Server answers it in its usual shape
     }
-    const validationErrors = validate(schema, document, specifiedRules);
-    if (validationErrors.length > 0) {
-      const first = validationErrors[0] as GraphQLError;
-      const message = options.hideSchemaDetails ? first.message.replace(/ ?Did you mean(.+)\?$/, '') : first.message;
-      return { error: new GraphQLError(message, { extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } }), authFields: 0 };
-    }
+    // The limits come before full validation: some validation rules are quadratic in the
+    // number of fields, which is what a flood of aliases exploits.
     let rejected: { code: ErrorCode; error: GraphQLError } | undefined;
     validate(schema, document, armorRules((code, error) => (rejected ??= { code, error })));
     if (rejected) {
       const message = rejected.error.message.replace(/^Syntax Error: /, '');
       return { error: createError(rejected.code, message, limitExtensions(rejected.code, limits)), authFields: 0 };
+    }
+    const validationErrors = validate(schema, document, specifiedRules);
+    if (validationErrors.length > 0) {
+      // Validated once per text here; Apollo Server and graphql-ws would say the same, but the
+      // HTTP subscription transports don't hide schema details in production.
+      const first = validationErrors[0] as GraphQLError;
+      const message = options.hideSchemaDetails ? first.message.replace(/ ?Did you mean(.+)\?$/, '') : first.message;
+      return { error: new GraphQLError(message, { extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } }), authFields: 0 };
     }
     const estimate = estimateCost(schema, directives, document, variables, limits);
     const verdict: Verdict = { authFields: countAuthFields(document, authMutations), ...(estimate.usesVariables ? { document } : {}) };
