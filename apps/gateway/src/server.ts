@@ -154,7 +154,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
   let started: Promise<void> | undefined;
   let closed = false;
   async function start() {
-    await apollo.start();
+    await Promise.all([apollo.start(), protection.ready()]);
     app.use(
       '/graphql',
       protection.cors,

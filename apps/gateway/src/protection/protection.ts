@@ -243,6 +243,21 @@ export function createGatewayProtection(deps: {
       }
       return undefined;
     },
+    /**
+     * Waits (at most `timeoutMs`) for Redis, so a fresh replica draws on the shared budgets from
+     * its first request; if Redis is not there, it starts anyway on its in-memory fallback.
+     */
+    async ready(timeoutMs = 5_000) {
+      if (!redis || redis.status === 'ready') return;
+      const connected = await new Promise<boolean>((resolve) => {
+        const timer = setTimeout(() => resolve(false), timeoutMs);
+        redis.once('ready', () => {
+          clearTimeout(timer);
+          resolve(true);
+        });
+      });
+      if (!connected) deps.logger.warn('gateway protection: Redis not ready; rate limits are per replica until it is');
+    },
     async close() {
       if (redis) await redis.quit().catch(() => redis.disconnect());
     },
