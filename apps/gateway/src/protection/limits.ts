@@ -3,6 +3,7 @@ import {
   GraphQLError,
   Kind,
   Lexer,
+  NoSchemaIntrospectionCustomRule,
   Source,
   TokenKind,
   parse,
@@ -94,9 +95,12 @@ export function createOperationLimiter(options: {
   authMutations?: readonly string[];
   /** Production: "Did you mean ...?" suggestions are cut from validation messages. */
   hideSchemaDetails?: boolean;
+  /** False (production): `__schema` / `__type` are refused on every transport, as Apollo Server does over HTTP. */
+  introspection?: boolean;
 }) {
   const limits = { ...DEFAULT_OPERATION_LIMITS, ...options.limits };
   const authMutations = new Set(options.authMutations ?? DEFAULT_AUTH_MUTATIONS);
+  const validationRules = options.introspection === false ? [...specifiedRules, NoSchemaIntrospectionCustomRule] : specifiedRules;
   let current: { schema: GraphQLSchema; directives: CostDirectives; verdicts: Map<string, Verdict>; characters: number } | undefined;
 
   // graphql-armor's rules, told not to throw: the first rejection is kept and given our code.
@@ -138,7 +142,7 @@ export function createOperationLimiter(options: {
       const message = rejected.error.message.replace(/^Syntax Error: /, '');
       return { error: createError(rejected.code, message, limitExtensions(rejected.code, limits)), authFields: 0 };
     }
-    const validationErrors = validate(schema, document, specifiedRules);
+    const validationErrors = validate(schema, document, validationRules);
     if (validationErrors.length > 0) {
       // Validated once per text here; Apollo Server and graphql-ws would say the same, but the
       // HTTP subscription transports don't hide schema details in production.

@@ -86,6 +86,7 @@ export function createGatewayProtection(deps: {
     supergraphSdl: deps.supergraphSdl,
     limits: options.limits,
     hideSchemaDetails: deps.production,
+    introspection: !deps.production,
   });
   const rateLimiters = createRateLimiters({ limits: options.rateLimits, redis, keyPrefix: options.redisKeyPrefix });
   const trusted: TrustedDocuments | undefined = options.trustedDocumentsPath ? loadTrustedDocuments(options.trustedDocumentsPath) : undefined;
@@ -111,7 +112,7 @@ export function createGatewayProtection(deps: {
     } else if (query === undefined && hash !== undefined) {
       query = await documentCache.get(`${APQ_PREFIX}${hash}`);
       // Unknown hash: the persisted-query protocol answers PERSISTED_QUERY_NOT_FOUND (Apollo Server over HTTP).
-      if (query === undefined) return { authFields: 0 };
+      if (query === undefined) return { authFields: 0, hash };
     }
     if (query === undefined) return { authFields: 0, hash };
 
