@@ -45,7 +45,8 @@ export function createPersistedQueryCache(options: { redis?: Redis; keyPrefix: s
     async get(key) {
       const hit = local.get(key);
       if (hit !== undefined || !redis) return hit;
-      const stored = await redis.get(`${options.keyPrefix}${key}`);
+      // Redis away: a miss, so the client sends the full query again (the APQ protocol's fallback).
+      const stored = await redis.get(`${options.keyPrefix}${key}`).catch(() => null);
       if (stored === null) return undefined;
       local.set(key, stored);
       return stored;
@@ -54,12 +55,12 @@ export function createPersistedQueryCache(options: { redis?: Redis; keyPrefix: s
       local.set(key, value);
       if (!redis) return;
       const ttl = setOptions?.ttl;
-      if (ttl) await redis.set(`${options.keyPrefix}${key}`, value, 'EX', ttl);
-      else await redis.set(`${options.keyPrefix}${key}`, value);
+      const stored = ttl ? redis.set(`${options.keyPrefix}${key}`, value, 'EX', ttl) : redis.set(`${options.keyPrefix}${key}`, value);
+      await stored.catch(() => undefined); // kept locally; other replicas will ask for the full query
     },
     async delete(key) {
       local.delete(key);
-      if (redis) await redis.del(`${options.keyPrefix}${key}`);
+      if (redis) await redis.del(`${options.keyPrefix}${key}`).catch(() => undefined);
       return true;
     },
   };
