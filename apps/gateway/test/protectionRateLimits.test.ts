@@ -1,4 +1,8 @@
 import { createHash, randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { freeStablePort, PrivateRedis } from '@meridian/testing';
 import {
   codesOf,
   post,
@@ -167,5 +171,45 @@ const redisUrl = process.env.TEST_REDIS_URL;
     expect(registered.body).toEqual({ data: { __typename: 'Query' } });
     const byHash = await post(second.url, { extensions }, auth);
     expect(byHash.body).toEqual({ data: { __typename: 'Query' } });
+  });
+});
+
+describe('when Redis goes away', () => {
+  let issuer: TestTokenIssuer;
+  let recorders: Recorders;
+  let redis: PrivateRedis;
+  let dir: string;
+  let started: StartedGateway;
+
+  beforeAll(async () => {
+    issuer = await startTestTokenIssuer();
+    recorders = await startSubgraphRecorders();
+    dir = mkdtempSync(path.join(os.tmpdir(), 'gateway-redis-'));
+    redis = new PrivateRedis(await freeStablePort(), dir);
+    await redis.start();
+    started = await startProtectedGateway({
+      recorders,
+      issuer,
+      env: { REDIS_URL: redis.url, RATE_LIMIT_POINTS: '3', RATE_LIMIT_WINDOW_SECONDS: '3600' },
+    });
+  });
+  afterAll(async () => {
+    await started?.gateway.close();
+    await redis?.stop();
+    await recorders?.close();
+    await issuer?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('keeps limiting on each replica\'s own budget and keeps serving persisted queries', async () => {
+    const query = 'query KeptLocally { __typename }';
+    const extensions = { persistedQuery: { version: 1, sha256Hash: sha256(query) } };
+    const auth = { authorization: `Bearer ${issuer.sign({ userId: `user-${randomUUID()}` })}` };
+    expect((await post(started.url, { query, extensions }, auth)).body).toEqual({ data: { __typename: 'Query' } });
+    await redis.kill();
+    // Neither failed nor unlimited: the in-memory fallback takes over.
+    const statuses: number[] = [];
+    for (let index = 0; index < 4; index += 1) statuses.push((await post(started.url, { extensions }, auth)).status);
+    expect(statuses).toEqual([200, 200, 200, 429]);
   });
 });
