@@ -6,11 +6,20 @@ import { createGateway, type Gateway } from './server';
 export interface GatewayHandle extends ServiceHandle {
   /** Live subscription figures. */
   stats: Gateway['stats'];
+  reloadSupergraph: Gateway['reloadSupergraph'];
 }
 
 export async function startGatewayService(options: { config: GatewayConfig; logger: Logger }): Promise<GatewayHandle> {
   const { config, logger } = options;
   const gateway = createGateway({ ...config, verifier: createTokenVerifier(config.tokens), logger });
   const running = await gateway.listen(config.port, config.host);
-  return { name: 'gateway', url: running.url, stop: () => gateway.close(), stats: () => gateway.stats() };
+  return {
+    name: 'gateway',
+    url: running.url,
+    shutdownTimeoutMs: config.shutdown.timeoutMs,
+    readiness: gateway.readiness,
+    stop: () => gateway.close(),
+    stats: () => gateway.stats(),
+    reloadSupergraph: () => gateway.reloadSupergraph(),
+  };
 }
