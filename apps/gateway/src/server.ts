@@ -10,7 +10,7 @@ import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/dis
 import { ApolloGateway } from '@apollo/gateway';
 import { createError, createErrorMasker } from '@meridian/errors';
 import { readSupergraphConfig, resolveRoutingUrls } from '@meridian/composition';
-import { createReadiness, listen, type Logger, type Readiness, type RunningServer } from '@meridian/service-kit';
+import { closeConnectionsWhileDraining, createReadiness, listen, type Logger, type Readiness, type RunningServer } from '@meridian/service-kit';
 import type { TokenVerifier, Viewer } from '@meridian/tokens';
 import { createSubscriptionGate, type SubscriptionLimits } from './subscriptions/gate';
 import { createSubscriptionHub } from './subscriptions/hub';
@@ -153,12 +153,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     readiness.add(`subgraph:${name}`, () => dataSourceFor(name).probe(deps.readinessTimeoutMs ?? 2_000));
   }
   app.get('/readyz', readiness.handler);
-  // While shutting down, every answer asks the client to close its keep-alive connection, so no
-  // request is sent on a connection the server is about to close.
-  app.use((_req, res, next) => {
-    if (readiness.draining) res.setHeader('connection', 'close');
-    next();
-  });
+  app.use(closeConnectionsWhileDraining(readiness));
   const gate = createSubscriptionGate({ planner: () => planner, hub: () => hub, limits: deps.subscriptionLimits });
   const webSockets = serveGraphQLOverWebSocket({
     httpServer,

@@ -77,3 +77,19 @@ export function createReadiness(service: string, initialTimeoutMs = 2_000) {
 }
 
 export type Readiness = ReturnType<typeof createReadiness>;
+
+/**
+ * While shutting down, every answer (also of a request that arrived before) asks the client to
+ * close its keep-alive connection, decided when the headers are written: no client sends a new
+ * request on a connection the server is about to close.
+ */
+export function closeConnectionsWhileDraining(readiness: Pick<Readiness, 'draining'>): RequestHandler {
+  return (_req, res, next) => {
+    const writeHead = res.writeHead;
+    res.writeHead = function (this: typeof res, ...args: Parameters<typeof res.writeHead>) {
+      if (readiness.draining && !this.headersSent) this.setHeader('connection', 'close');
+      return writeHead.apply(this, args);
+    } as typeof res.writeHead;
+    next();
+  };
+}

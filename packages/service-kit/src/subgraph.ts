@@ -14,7 +14,7 @@ import type { TokenVerifier, Viewer } from '@meridian/tokens';
 import type { Logger } from './logger';
 import { listen, type RunningServer } from './http';
 import { attachWebSocketServer } from './websocket';
-import { createReadiness, type Readiness } from './readiness';
+import { closeConnectionsWhileDraining, createReadiness, type Readiness } from './readiness';
 
 export interface BaseContext {
   viewer: Viewer;
@@ -96,12 +96,7 @@ export function createSubgraphServer<TContext extends BaseContext>(
     res.json({ status: 'ok', service: options.name });
   });
   app.get('/readyz', readiness.handler);
-  // While shutting down, every answer asks the client to close its keep-alive connection, so no
-  // request is sent on a connection the server is about to close.
-  app.use((_req, res, next) => {
-    if (readiness.draining) res.setHeader('connection', 'close');
-    next();
-  });
+  app.use(closeConnectionsWhileDraining(readiness));
   options.routes?.(app);
 
   let started: Promise<void> | undefined;
