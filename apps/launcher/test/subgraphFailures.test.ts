@@ -23,6 +23,8 @@ describe('gateway when a subgraph is down or slow (embedded)', () => {
   let ada: SignedUp;
   const gateways: GatewayHandle[] = [];
   const proxies: FaultProxy[] = [];
+  /** Services a test started itself: the platform's own stop() does not know them. */
+  const extraServices: { stop(): Promise<void> }[] = [];
 
   function routingEnv(overrides: Record<string, string> = {}) {
     const env: Record<string, string> = { ...prepared.env, JWKS_URL: `${platform.services.auth.url}/.well-known/jwks.json`, GATEWAY_PORT: '0', SUPERGRAPH_WATCH: 'false' };
@@ -54,6 +56,7 @@ describe('gateway when a subgraph is down or slow (embedded)', () => {
   afterAll(async () => {
     for (const gateway of gateways) await gateway.stop();
     for (const proxy of proxies) await proxy.close();
+    for (const service of extraServices) await service.stop();
     await platform?.stop();
     await prepared?.cleanup();
   });
@@ -98,7 +101,7 @@ describe('gateway when a subgraph is down or slow (embedded)', () => {
   });
 
   it('answers a slow subgraph with SUBGRAPH_TIMEOUT and the rest of the data instead of hanging', async () => {
-    const { proxy, url } = await gatewayWithProxy('analytics', { SUBGRAPH_TIMEOUT_MS: '300', CIRCUIT_VOLUME_THRESHOLD: '1000' });
+    const { proxy, url } = await gatewayWithProxy('analytics', { SUBGRAPH_TIMEOUT_MS: '3000', CIRCUIT_VOLUME_THRESHOLD: '1000' });
     proxy.setMode('hang');
     const result = await graphql(url, WITH_STATS, { token: ada.accessToken });
     expect(result.data).toEqual({ me: { displayName: 'Ada', stats: null } });
@@ -188,21 +191,25 @@ describe('gateway when a subgraph is down or slow (embedded)', () => {
       }
     };
     const workers = [WITH_STATS, WITH_STATS, WITH_STATS, WITHOUT_STATS, WITHOUT_STATS].map(worker);
-    await eventually(() => expect(outcomes.full).toBeGreaterThan(10));
-    const analyticsUrl = new URL(platform.services.analytics.url);
-    await platform.services.analytics.stop();
-    const partialAfterKill = outcomes.partial;
-    await eventually(() => expect(outcomes.partial).toBeGreaterThan(partialAfterKill + 10));
-    const untouchedDuringOutage = outcomes.untouched;
-    await eventually(() => expect(outcomes.untouched).toBeGreaterThan(untouchedDuringOutage + 10));
+    try {
+      await eventually(() => expect(outcomes.full).toBeGreaterThan(10));
+      const analyticsUrl = new URL(platform.services.analytics.url);
+      await platform.services.analytics.stop();
+      const partialAfterKill = outcomes.partial;
+      await eventually(() => expect(outcomes.partial).toBeGreaterThan(partialAfterKill + 10));
+      const untouchedDuringOutage = outcomes.untouched;
+      await eventually(() => expect(outcomes.untouched).toBeGreaterThan(untouchedDuringOutage + 10));
 
-    // Back on the same port: full answers resume (the circuit half-opens and closes).
-    const env = { ...prepared.env, ANALYTICS_PORT: analyticsUrl.port, JWKS_URL: `${platform.services.auth.url}/.well-known/jwks.json` };
-    platform.services.analytics = await startAnalyticsService({ config: loadAnalyticsConfig(env), bus: platform.bus, logger: createLogger('analytics', 'silent') });
-    const fullBefore = outcomes.full;
-    await eventually(() => expect(outcomes.full).toBeGreaterThan(fullBefore + 10), 20_000);
-    running = false;
-    await Promise.all(workers);
+      // Back on the same port: full answers resume (the circuit half-opens and closes).
+      const env = { ...prepared.env, ANALYTICS_PORT: analyticsUrl.port, JWKS_URL: `${platform.services.auth.url}/.well-known/jwks.json` };
+      const analytics = await startAnalyticsService({ config: loadAnalyticsConfig(env), bus: platform.bus, logger: createLogger('analytics', 'silent') });
+      extraServices.push(analytics);
+      const fullBefore = outcomes.full;
+      await eventually(() => expect(outcomes.full).toBeGreaterThan(fullBefore + 10), 20_000);
+    } finally {
+      running = false;
+      await Promise.all(workers);
+    }
     expect(unexpected).toEqual([]);
   });
 });

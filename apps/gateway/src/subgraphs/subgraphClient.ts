@@ -3,7 +3,7 @@ import CircuitBreaker from 'opossum';
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import type { GatewayGraphQLResponse } from '@apollo/server-gateway-interface';
 import type { Fetcher } from '@apollo/utils.fetcher';
-import { Kind, type DocumentNode, type OperationDefinitionNode, type SelectionSetNode } from 'graphql';
+import { Kind, parse, type DocumentNode, type OperationDefinitionNode, type SelectionSetNode } from 'graphql';
 import type { GatewayContext } from '../server';
 
 export interface SubgraphClientOptions {
@@ -242,8 +242,25 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext &
   }
 }
 
+const MAX_PARSED_FETCHES = 1_000;
+// The planner sends a small set of distinct operations to each subgraph: parse each once.
+const parsedFetches = new Map<string, DocumentNode | undefined>();
+
+/** The fetch's operation: the executor's document when it passes one, else its query text parsed once. */
 function documentOf(options: GraphQLDataSourceProcessOptions<GatewayContext & RequestDeadline>): DocumentNode | undefined {
-  return 'document' in options ? options.document : undefined;
+  if ('document' in options && options.document) return options.document;
+  const query = options.request.query;
+  if (!query) return undefined;
+  if (parsedFetches.has(query)) return parsedFetches.get(query);
+  let document: DocumentNode | undefined;
+  try {
+    document = parse(query);
+  } catch {
+    document = undefined;
+  }
+  if (parsedFetches.size >= MAX_PARSED_FETCHES) parsedFetches.delete(parsedFetches.keys().next().value as string);
+  parsedFetches.set(query, document);
+  return document;
 }
 
 function operationOf(document: DocumentNode | undefined): OperationDefinitionNode | undefined {
