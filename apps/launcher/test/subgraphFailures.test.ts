@@ -139,7 +139,7 @@ describe('gateway when a subgraph is down or slow (embedded)', () => {
       const result = await graphql(url, WITH_STATS, { token: ada.accessToken });
       if (result.errors) throw new Error(JSON.stringify(result.errors));
       return result;
-    });
+    }, 30_000);
     expect(recovered.data?.me.stats).toEqual({ tasksCreated: expect.any(Number) });
     expect(circuit()).toBe('closed');
     expect(transitions).toEqual(['open', 'half-open', 'closed']);
@@ -192,24 +192,24 @@ describe('gateway when a subgraph is down or slow (embedded)', () => {
     };
     const workers = [WITH_STATS, WITH_STATS, WITH_STATS, WITHOUT_STATS, WITHOUT_STATS].map(worker);
     try {
-      await eventually(() => expect(outcomes.full).toBeGreaterThan(10));
+      await eventually(() => expect(outcomes.full).toBeGreaterThan(5), 60_000);
       const analyticsUrl = new URL(platform.services.analytics.url);
       await platform.services.analytics.stop();
       const partialAfterKill = outcomes.partial;
-      await eventually(() => expect(outcomes.partial).toBeGreaterThan(partialAfterKill + 10));
+      await eventually(() => expect(outcomes.partial).toBeGreaterThan(partialAfterKill + 5), 60_000);
       const untouchedDuringOutage = outcomes.untouched;
-      await eventually(() => expect(outcomes.untouched).toBeGreaterThan(untouchedDuringOutage + 10));
+      await eventually(() => expect(outcomes.untouched).toBeGreaterThan(untouchedDuringOutage + 5), 60_000);
 
       // Back on the same port: full answers resume (the circuit half-opens and closes).
       const env = { ...prepared.env, ANALYTICS_PORT: analyticsUrl.port, JWKS_URL: `${platform.services.auth.url}/.well-known/jwks.json` };
       const analytics = await startAnalyticsService({ config: loadAnalyticsConfig(env), bus: platform.bus, logger: createLogger('analytics', 'silent') });
       extraServices.push(analytics);
       const fullBefore = outcomes.full;
-      await eventually(() => expect(outcomes.full).toBeGreaterThan(fullBefore + 10), 20_000);
+      await eventually(() => expect(outcomes.full).toBeGreaterThan(fullBefore + 5), 60_000);
     } finally {
       running = false;
       await Promise.all(workers);
     }
     expect(unexpected).toEqual([]);
-  });
+  }, 300_000);
 });
