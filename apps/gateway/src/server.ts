@@ -42,7 +42,7 @@ export interface GatewayDeps {
   subscriptionLimits?: Partial<SubscriptionLimits>;
   /** Results queued for one slow subscriber before it is ended (default 1000). */
   maxQueuedPerSubscriber?: number;
-  /** The gateway's own budget per request; subgraph fetches never run past it (default 10 s). */
+  /** The gateway's own budget per request; subgraph fetches never run past it (default 20 s). */
   requestTimeoutMs?: number;
   /** Subgraph client: timeouts, retries, pool, circuit breaker. */
   subgraphClient?: Partial<SubgraphClientOptions>;
@@ -76,8 +76,8 @@ export interface Gateway {
 export function createGateway(deps: GatewayDeps): Gateway {
   const supergraphSdl = readFileSync(deps.supergraphPath, 'utf8');
   const routingUrls = resolveRoutingUrls(readSupergraphConfig(deps.supergraphConfigPath), deps.env ?? process.env);
-  const shutdown = deps.shutdown ?? { timeoutMs: 15_000, delayMs: 0 };
-  const requestTimeoutMs = deps.requestTimeoutMs ?? 10_000;
+  const shutdown = deps.shutdown ?? { timeoutMs: 25_000, delayMs: 0 };
+  const requestTimeoutMs = deps.requestTimeoutMs ?? 20_000;
   const clients = createSubgraphClients({ client: deps.subgraphClient, hooks: deps.subgraphHooks });
   // Routing URLs from supergraph.yaml and <NAME>_SUBGRAPH_URL win over the supergraph's own.
   const supergraphUrls = new Map<string, string>();

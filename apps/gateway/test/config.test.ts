@@ -4,14 +4,14 @@ describe('gateway configuration of failures and shutdown', () => {
   it('has defaults where a subgraph times out well before the request does', () => {
     const config = loadGatewayConfig({});
     expect(config.subgraphClient).toEqual({
-      timeoutMs: 5_000,
+      timeoutMs: 15_000,
       retries: 2,
       retryBackoffMs: 25,
       maxConnections: 128,
       circuit: { errorThresholdPercentage: 50, volumeThreshold: 5, resetTimeoutMs: 5_000, windowMs: 10_000 },
     });
-    expect(config.requestTimeoutMs).toBe(10_000);
-    expect(config.shutdown).toEqual({ timeoutMs: 15_000, delayMs: 0 });
+    expect(config.requestTimeoutMs).toBe(20_000);
+    expect(config.shutdown).toEqual({ timeoutMs: 25_000, delayMs: 0 });
     expect(config.watchSupergraph).toBe(true);
   });
 
@@ -22,7 +22,7 @@ describe('gateway configuration of failures and shutdown', () => {
   });
 
   it('refuses a shutdown delay that leaves no time to drain', () => {
-    expect(() => loadGatewayConfig({ SHUTDOWN_DELAY_MS: '20000', SHUTDOWN_TIMEOUT_MS: '15000' })).toThrow(/SHUTDOWN_DELAY_MS: must be shorter than SHUTDOWN_TIMEOUT_MS/);
+    expect(() => loadGatewayConfig({ SHUTDOWN_DELAY_MS: '30000', SHUTDOWN_TIMEOUT_MS: '25000' })).toThrow(/SHUTDOWN_DELAY_MS: must be shorter than SHUTDOWN_TIMEOUT_MS/);
   });
 
   it('names every malformed variable', () => {

@@ -42,7 +42,7 @@ export async function startProcess(spec: ProcessSpec, timeoutMs = 60_000): Promi
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     child.once('exit', (code, signal) => resolve({ code, signal })),
   );
-  const shutdownBoundMs = Number(spec.env.SHUTDOWN_TIMEOUT_MS ?? 15_000) + KILL_MARGIN_MS;
+  const shutdownBoundMs = Number(spec.env.SHUTDOWN_TIMEOUT_MS ?? 25_000) + KILL_MARGIN_MS;
 
   const handle: RunningProcess = {
     name: spec.name,

@@ -61,7 +61,7 @@ const platformShape = {
   JWT_AUDIENCE: z.string().min(1).default('meridian'),
   NODE_ENV: envSchemas.nodeEnv(),
   LOG_LEVEL: envSchemas.logLevel(),
-  SHUTDOWN_TIMEOUT_MS: envSchemas.durationMs(15_000, 1_000),
+  SHUTDOWN_TIMEOUT_MS: envSchemas.durationMs(25_000, 1_000),
   SHUTDOWN_DELAY_MS: envSchemas.durationMs(0, 0, 60_000),
   READINESS_TIMEOUT_MS: envSchemas.durationMs(2_000, 100, 60_000),
 };

@@ -3,7 +3,7 @@ export interface ServiceHandle {
   name: string;
   /** Base URL (no path). */
   url: string;
-  /** Bound of a graceful stop; `runMain` exits non-zero when it is exceeded (default 15 s). */
+  /** Bound of a graceful stop; `runMain` exits non-zero when it is exceeded (default 25 s). */
   shutdownTimeoutMs?: number;
   /** `/readyz` state of the service, when it has one (tests and the launcher read it). */
   readiness?: { draining: boolean };
@@ -53,7 +53,7 @@ export async function startWithCleanup<T>(start: (stack: ShutdownStack) => Promi
 
 /**
  * For main.ts: on SIGINT/SIGTERM stop gracefully (the handle drains) and exit 0, or exit 1 if
- * the stop fails or takes longer than the handle's `shutdownTimeoutMs` (default 15 s); exit
+ * the stop fails or takes longer than the handle's `shutdownTimeoutMs` (default 25 s); exit
  * non-zero with a readable message on start failure.
  */
 export function runMain(
@@ -68,7 +68,7 @@ export function runMain(
         if (stopping) return;
         stopping = true;
         log(`${name}: ${signal} received, stopping`);
-        const boundMs = handle.shutdownTimeoutMs ?? 15_000;
+        const boundMs = handle.shutdownTimeoutMs ?? 25_000;
         const timer = setTimeout(() => {
           console.error(`${name}: did not stop within ${boundMs} ms, exiting`);
           process.exit(1);

@@ -28,7 +28,8 @@ export interface SubgraphClientOptions {
 }
 
 export const DEFAULT_SUBGRAPH_CLIENT_OPTIONS: SubgraphClientOptions = {
-  timeoutMs: 5_000,
+  // Above the slowest operation by design: signUp waits up to 10 s for the profile (SIGN_UP_PROFILE_TIMEOUT_MS).
+  timeoutMs: 15_000,
   retries: 2,
   retryBackoffMs: 25,
   maxConnections: 128,
