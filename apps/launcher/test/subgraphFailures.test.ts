@@ -1,3 +1,4 @@
+import http from 'node:http';
 import { eventually, graphql, graphqlOk, preparePlatformEnv, type PreparedEnv } from '@meridian/testing';
 import { loadGatewayConfig, startGatewayService, type CircuitState, type GatewayHandle } from '@meridian/gateway';
 import { loadAnalyticsConfig, startAnalyticsService } from '@meridian/analytics-subgraph';
@@ -10,6 +11,30 @@ const WITH_STATS = '{ me { displayName stats { tasksCreated } } }';
 const WITHOUT_STATS = '{ me { displayName } }';
 const TASKS = '{ tasks(first: 5) { edges { node { id } } } }';
 const CREATE_TASK = 'mutation { createTask(input: { title: "During an outage" }) { id } }';
+
+/**
+ * POST on a connection of its own: the load below is about the gateway and its subgraphs, so no
+ * client keep-alive race (a busy machine can stall an event loop past a keep-alive timeout) blurs it.
+ */
+function postOnFreshConnection(url: string, query: string, token: string): Promise<{ status: number; data?: any; errors?: any[] }> {
+  return new Promise((resolve, reject) => {
+    const body = JSON.stringify({ query });
+    const request = http.request(url, { method: 'POST', agent: false, headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, 'content-length': Buffer.byteLength(body) } }, (response) => {
+      let text = '';
+      response.setEncoding('utf8');
+      response.on('data', (chunk: string) => (text += chunk));
+      response.on('end', () => {
+        try {
+          resolve({ status: response.statusCode ?? 0, ...(JSON.parse(text) as object) });
+        } catch (error) {
+          reject(error);
+        }
+      });
+    });
+    request.on('error', reject);
+    request.end(body);
+  });
+}
 
 /**
  * The gateway's subgraph client against real subgraphs: some routed through a proxy that can
@@ -169,7 +194,9 @@ describe('gateway when a subgraph is down or slow (embedded)', () => {
     let running = true;
     const worker = async (query: string) => {
       while (running) {
-        const result = await graphql(url, query, { token: ada.accessToken }).catch((error: Error) => ({ status: 0, error: error.message }) as never);
+        const result = await postOnFreshConnection(url, query, ada.accessToken).catch(
+          (error: Error & { code?: string; cause?: { code?: string } }) => ({ status: 0, error: error.code ?? error.cause?.code ?? error.message }) as never,
+        );
         if (query === WITHOUT_STATS) {
           if (result.status === 200 && !result.errors && result.data?.me?.displayName === 'Ada') outcomes.untouched += 1;
           else unexpected.push(result);

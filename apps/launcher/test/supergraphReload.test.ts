@@ -10,7 +10,7 @@ import { collect, primeStreams, signUp, TASK_CHANGED, titleIs, wsClient, type Si
 jest.setTimeout(120_000);
 
 const CREATE_TASK = `mutation($title: String!) { createTask(input: { title: $title }) { id } }`;
-const STATS_UPDATED = 'subscription { statsUpdated { tasksCreated } }';
+const STATS_UPDATED = 'subscription { statsUpdated { from } }';
 
 /** The composed supergraph without one field (and its description): a valid, different supergraph. */
 function withoutField(sdl: string, field: string): string {
@@ -65,7 +65,7 @@ describe('supergraph hot reload (embedded)', () => {
     const refused = await gateway.reloadSupergraph();
     expect(refused.status).toBe('rejected');
 
-    expect((await graphqlOk(url, '{ dashboardStats { tasksCreated } }', { token: ada.accessToken })).dashboardStats).toEqual({ tasksCreated: expect.any(Number) });
+    expect((await graphqlOk(url, '{ dashboardStats { from } }', { token: ada.accessToken })).dashboardStats).toEqual({ from: expect.any(String) });
     await graphqlOk(url, CREATE_TASK, { token: ada.accessToken, variables: { title: 'Still live' } });
     expect((await stream.waitForMatch(titleIs('Still live'))).data.taskChanged.kind).toBe('CREATED');
     expect(stream.ended).toBe(false);
@@ -86,7 +86,7 @@ describe('supergraph hot reload (embedded)', () => {
     expect(logs.entries().some((entry) => entry.msg === 'supergraph reloaded')).toBe(true);
 
     // Queries are validated against the new supergraph...
-    const removed = await graphql(url, '{ dashboardStats { tasksCreated } }', { token: ada.accessToken });
+    const removed = await graphql(url, '{ dashboardStats { from } }', { token: ada.accessToken });
     expect(removed.errors?.[0]?.extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
     // ...and so are subscriptions (the subscription planner was rebuilt from it).
     const gone = collect(client.iterate({ query: STATS_UPDATED }));
@@ -101,7 +101,7 @@ describe('supergraph hot reload (embedded)', () => {
 
     // And back: the original supergraph is accepted again.
     await writeFile(supergraphFile, original);
-    await eventually(async () => expect((await graphql(url, '{ dashboardStats { tasksCreated } }', { token: ada.accessToken })).errors).toBeUndefined());
+    await eventually(async () => expect((await graphql(url, '{ dashboardStats { from } }', { token: ada.accessToken })).errors).toBeUndefined());
     await client.dispose();
   });
 });

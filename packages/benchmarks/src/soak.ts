@@ -146,7 +146,7 @@ const QUERIES = [
   '{ me { displayName assignedTasks(first: 5) { edges { node { title assignee { displayName } } } } } }',
   '{ me { displayName stats { tasksCreated tasksCompleted } } }',
   '{ tasks(first: 10) { edges { node { title status assignee { displayName } } } } }',
-  '{ dashboardStats { tasksCreated } }',
+  '{ dashboardStats { totals { tasksCreated activeUsers } } }',
   '{ me { notifications(first: 5) { edges { node { title } } } } }',
 ];
 
