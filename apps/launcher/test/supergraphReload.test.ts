@@ -56,7 +56,7 @@ describe('supergraph hot reload (embedded)', () => {
   it('rejects an invalid supergraph with a logged error and keeps serving the running one, subscriptions included', async () => {
     const client = wsClient(url, ada.accessToken);
     const stream = collect(client.iterate({ query: TASK_CHANGED }));
-    await primeStreams([stream], () => graphqlOk(url, CREATE_TASK, { token: ada.accessToken, variables: { title: 'probe' } }));
+    await primeStreams([stream], () => graphqlOk(url, CREATE_TASK, { token: ada.accessToken, variables: { title: 'probe' } }), 60_000);
 
     await writeFile(supergraphFile, 'type Query {');
     await eventually(() => expect(logs.entries().some((entry) => entry.msg === 'new supergraph rejected; the running one is kept')).toBe(true));
@@ -76,7 +76,7 @@ describe('supergraph hot reload (embedded)', () => {
   it('switches to a changed supergraph: subscriptions in flight end with SUPERGRAPH_RELOADED, new ones and queries use the new schema', async () => {
     const client = wsClient(url, ada.accessToken);
     const stream = collect(client.iterate({ query: TASK_CHANGED }));
-    await primeStreams([stream], () => graphqlOk(url, CREATE_TASK, { token: ada.accessToken, variables: { title: 'probe' } }));
+    await primeStreams([stream], () => graphqlOk(url, CREATE_TASK, { token: ada.accessToken, variables: { title: 'probe' } }), 60_000);
 
     // The file watcher picks the new file up: no call to reloadSupergraph here.
     await writeFile(supergraphFile, withoutField(withoutField(original, 'dashboardStats'), 'statsUpdated'));
@@ -94,7 +94,7 @@ describe('supergraph hot reload (embedded)', () => {
     expect(JSON.stringify(gone.failure ?? gone.received)).toContain('statsUpdated');
 
     const again = collect(client.iterate({ query: TASK_CHANGED }));
-    await primeStreams([again], () => graphqlOk(url, CREATE_TASK, { token: ada.accessToken, variables: { title: 'probe' } }));
+    await primeStreams([again], () => graphqlOk(url, CREATE_TASK, { token: ada.accessToken, variables: { title: 'probe' } }), 60_000);
     await graphqlOk(url, CREATE_TASK, { token: ada.accessToken, variables: { title: 'On the new supergraph' } });
     expect((await again.waitForMatch(titleIs('On the new supergraph'))).data.taskChanged.task.title).toBe('On the new supergraph');
     await again.stop();

@@ -175,18 +175,25 @@ async function orchestrate(params: Params) {
   const latencies: number[] = [];
   const fail = (what: string, error: unknown) => {
     counts.errors += 1;
-    if (errorSamples.length < 20) errorSamples.push(`${what}: ${(error as Error)?.message ?? JSON.stringify(error)}`);
+    if (errorSamples.length < 20) errorSamples.push(`${what}: ${describe(error)}`);
   };
   const taskIds: string[] = [];
-  const started = performance.now();
-  const endAt = started + params.durationS * 1000;
   let stopping = false;
 
   // Subscriptions: they must stay open for the whole run; an end or an error is an error.
   const clients: Client[] = [];
   for (let i = 0; i < params.subscribers; i += 1) {
     const user = userAt(i);
-    const client = createClient({ url: url.replace(/^http/, 'ws'), webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${user.token}` }, retryAttempts: 0, lazy: false });
+    let connected!: () => void;
+    const acknowledged = new Promise<void>((resolve) => (connected = resolve));
+    const client = createClient({
+      url: url.replace(/^http/, 'ws'),
+      webSocketImpl: WebSocket,
+      connectionParams: { authorization: `Bearer ${user.token}` },
+      retryAttempts: 0,
+      lazy: false,
+      on: { connected: () => connected(), closed: () => connected() },
+    });
     clients.push(client);
     client.subscribe(
       { query: 'subscription { taskChanged { cursor kind task { title assignee { displayName } } } }' },
@@ -199,7 +206,12 @@ async function orchestrate(params: Params) {
         complete: () => !stopping && fail('subscription', new Error('completed before the end of the run')),
       },
     );
+    // One connection at a time: the load starts once every subscriber is connected.
+    await acknowledged;
   }
+  console.log(`${params.subscribers} subscriptions open; load starts`);
+  const started = performance.now();
+  const endAt = started + params.durationS * 1000;
 
   /** Runs `action` `rate` times per second until the end, without waiting for slow ones to start the next. */
   async function paced(rate: number, action: (n: number) => Promise<void>) {
@@ -249,6 +261,7 @@ async function orchestrate(params: Params) {
       const sample = await next();
       samples.push({ atS: round(atS), rssMB: round(sample.rssMB), heapUsedMB: round(sample.heapUsedMB), externalMB: round(sample.externalMB), gateway: sample.gateway });
       const last = samples.at(-1)!;
+      if (errorSamples.length) console.log(`  last error: ${errorSamples.at(-1)}`);
       console.log(
         `${String(Math.round(atS)).padStart(5)} s  rss ${last.rssMB.toFixed(1)} MB  heap ${last.heapUsedMB.toFixed(1)} MB  queries ${counts.queries}  mutations ${counts.mutations}  events ${counts.events}  errors ${counts.errors}`,
       );
@@ -295,6 +308,17 @@ async function orchestrate(params: Params) {
     console.log(`wrote ${params.out}`);
   }
   if (counts.errors > 0) process.exitCode = 1;
+}
+
+function describe(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  const close = error as { code?: unknown; reason?: unknown; type?: unknown };
+  if (close?.type === 'close' || typeof close?.code === 'number') return `socket closed ${String(close.code)} ${String(close.reason ?? '')}`;
+  try {
+    return JSON.stringify(error).slice(0, 300);
+  } catch {
+    return String(error);
+  }
 }
 
 /** Least-squares slope of `key` over time, in MB per minute. */
