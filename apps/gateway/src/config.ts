@@ -46,11 +46,35 @@ export function loadGatewayConfig(env: Record<string, string | undefined> = proc
         .refine((origins) => !origins || origins.every((origin) => origin === '*' ? false : /^https?:\/\/[^/]+$/.test(origin)), 'must be comma-separated origins like https://app.example.com (scheme and host, no path, no *)'),
       TRUSTED_DOCUMENTS_PATH: z.string().min(1).optional(),
       PERSISTED_QUERY_TTL_SECONDS: positiveInt(86_400),
+      GATEWAY_REQUEST_TIMEOUT_MS: envSchemas.durationMs(20_000, 100),
+      SUBGRAPH_TIMEOUT_MS: envSchemas.durationMs(15_000, 50),
+      SUBGRAPH_RETRIES: z.coerce.number().int().min(0).max(5).default(2),
+      SUBGRAPH_RETRY_BACKOFF_MS: envSchemas.durationMs(25, 0, 5_000),
+      SUBGRAPH_MAX_CONNECTIONS: z.coerce.number().int().min(1).max(10_000).default(128),
+      CIRCUIT_ERROR_THRESHOLD_PERCENT: z.coerce.number().min(1).max(100).default(50),
+      CIRCUIT_VOLUME_THRESHOLD: z.coerce.number().int().min(1).default(5),
+      CIRCUIT_RESET_TIMEOUT_MS: envSchemas.durationMs(5_000, 100),
+      CIRCUIT_WINDOW_MS: envSchemas.durationMs(10_000, 1_000),
+      SUPERGRAPH_WATCH: z.enum(['true', 'false']).default('true'),
+      SHUTDOWN_TIMEOUT_MS: envSchemas.durationMs(25_000, 1_000),
+      SHUTDOWN_DELAY_MS: envSchemas.durationMs(0, 0, 60_000),
+      READINESS_TIMEOUT_MS: envSchemas.durationMs(2_000, 100, 60_000),
       NODE_ENV: envSchemas.nodeEnv(),
       LOG_LEVEL: envSchemas.logLevel(),
     },
     env,
   );
+  // A subgraph that times out must leave the gateway time to answer with partial data.
+  if (parsed.SUBGRAPH_TIMEOUT_MS >= parsed.GATEWAY_REQUEST_TIMEOUT_MS) {
+    throw new Error(
+      `Invalid configuration:\n  SUBGRAPH_TIMEOUT_MS: must be shorter than GATEWAY_REQUEST_TIMEOUT_MS (${parsed.SUBGRAPH_TIMEOUT_MS} >= ${parsed.GATEWAY_REQUEST_TIMEOUT_MS})`,
+    );
+  }
+  if (parsed.SHUTDOWN_DELAY_MS >= parsed.SHUTDOWN_TIMEOUT_MS) {
+    throw new Error(
+      `Invalid configuration:\n  SHUTDOWN_DELAY_MS: must be shorter than SHUTDOWN_TIMEOUT_MS (${parsed.SHUTDOWN_DELAY_MS} >= ${parsed.SHUTDOWN_TIMEOUT_MS})`,
+    );
+  }
   return {
     port: parsed.GATEWAY_PORT,
     host: parsed.GATEWAY_HOST,
@@ -85,6 +109,22 @@ export function loadGatewayConfig(env: Record<string, string | undefined> = proc
       trustedDocumentsPath: parsed.TRUSTED_DOCUMENTS_PATH,
       persistedQueryTtlSeconds: parsed.PERSISTED_QUERY_TTL_SECONDS,
     } satisfies Partial<ProtectionOptions>,
+    requestTimeoutMs: parsed.GATEWAY_REQUEST_TIMEOUT_MS,
+    subgraphClient: {
+      timeoutMs: parsed.SUBGRAPH_TIMEOUT_MS,
+      retries: parsed.SUBGRAPH_RETRIES,
+      retryBackoffMs: parsed.SUBGRAPH_RETRY_BACKOFF_MS,
+      maxConnections: parsed.SUBGRAPH_MAX_CONNECTIONS,
+      circuit: {
+        errorThresholdPercentage: parsed.CIRCUIT_ERROR_THRESHOLD_PERCENT,
+        volumeThreshold: parsed.CIRCUIT_VOLUME_THRESHOLD,
+        resetTimeoutMs: parsed.CIRCUIT_RESET_TIMEOUT_MS,
+        windowMs: parsed.CIRCUIT_WINDOW_MS,
+      },
+    },
+    watchSupergraph: parsed.SUPERGRAPH_WATCH === 'true',
+    shutdown: { timeoutMs: parsed.SHUTDOWN_TIMEOUT_MS, delayMs: parsed.SHUTDOWN_DELAY_MS },
+    readinessTimeoutMs: parsed.READINESS_TIMEOUT_MS,
     production: parsed.NODE_ENV === 'production',
     logLevel: parsed.LOG_LEVEL,
     /** Routing URL overrides (<NAME>_SUBGRAPH_URL) are read from here. */

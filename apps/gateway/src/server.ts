@@ -7,10 +7,10 @@ import { expressMiddleware } from '@as-integrations/express5';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
-import { ApolloGateway, RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
-import { createErrorMasker } from '@meridian/errors';
+import { ApolloGateway } from '@apollo/gateway';
+import { createError, createErrorMasker } from '@meridian/errors';
 import { readSupergraphConfig, resolveRoutingUrls } from '@meridian/composition';
-import { listen, type Logger, type RunningServer } from '@meridian/service-kit';
+import { closeConnectionsWhileDraining, createReadiness, listen, type Logger, type Readiness, type RunningServer } from '@meridian/service-kit';
 import type { TokenVerifier, Viewer } from '@meridian/tokens';
 import { createSubscriptionGate, type SubscriptionLimits } from './subscriptions/gate';
 import { createSubscriptionHub } from './subscriptions/hub';
@@ -19,6 +19,8 @@ import { createSubscriptionPlanner } from './subscriptions/planner';
 import { createUpstreamPool } from './subscriptions/upstream';
 import { serveGraphQLOverWebSocket, type WebSocketLimits } from './subscriptions/websocket';
 import { createGatewayProtection, type ProtectionOptions } from './protection';
+import { createSubgraphClients, type SubgraphClientHooks, type SubgraphClientOptions, type SubgraphDataSource } from './subgraphs/subgraphClient';
+import { createSupergraphSource, type ReloadResult } from './supergraph/supergraphSource';
 
 export interface GatewayContext {
   viewer: Viewer;
@@ -26,6 +28,8 @@ export interface GatewayContext {
   /** Forwarded as is, so every subgraph verifies the token itself. */
   authorization?: string;
   client: { ip?: string; userAgent?: string };
+  /** Epoch ms by which the request must be answered: no subgraph fetch runs past it. */
+  deadline?: number;
 }
 
 export interface GatewayDeps {
@@ -41,50 +45,74 @@ export interface GatewayDeps {
   maxQueuedPerSubscriber?: number;
   /** Operation limits, rate limits, body cap, CORS, persisted and trusted documents. */
   protection?: Partial<ProtectionOptions>;
+  /** The gateway's own budget per request; subgraph fetches never run past it (default 20 s). */
+  requestTimeoutMs?: number;
+  /** Subgraph client: timeouts, retries, pool, circuit breaker. */
+  subgraphClient?: Partial<SubgraphClientOptions>;
+  /** Metrics and tracing hooks of the subgraph client. */
+  subgraphHooks?: SubgraphClientHooks;
+  /** Reload the supergraph when its file changes (default true). */
+  watchSupergraph?: boolean;
+  /** SIGTERM: serve `delayMs` more while not ready, then drain within the rest of `timeoutMs`. */
+  shutdown?: { timeoutMs: number; delayMs: number };
+  readinessTimeoutMs?: number;
 }
 
 export interface Gateway {
   httpServer: http.Server;
   listen(port: number, host?: string): Promise<RunningServer>;
+  /**
+   * Graceful stop: not ready at once, serve `shutdown.delayMs` more, then stop accepting, close
+   * WebSockets with 1001, let in-flight requests finish, release upstream connections.
+   */
   close(): Promise<void>;
+  /** Reads the supergraph file now and switches to it when it changed and is valid. */
+  reloadSupergraph(): Promise<ReloadResult>;
+  readiness: Readiness;
+  /** The subgraph clients (circuit state per subgraph, for tests and metrics). */
+  subgraphs(): SubgraphDataSource[];
   /** Live subscription figures (for metrics and tests). */
   stats(): { upstreamSubscriptions: number; subscribers: number; openWebSockets: number; upstreamSockets: number };
-}
-
-/** Forwards identity and correlation headers to subgraphs. */
-class AuthenticatedDataSource extends RemoteGraphQLDataSource<GatewayContext> {
-  override willSendRequest({ request, context }: GraphQLDataSourceProcessOptions<GatewayContext>) {
-    if (!('requestId' in context)) return; // health checks and schema loading have no request context
-    if (context.authorization) request.http?.headers.set('authorization', context.authorization);
-    request.http?.headers.set('x-request-id', context.requestId);
-    if (context.client.ip) request.http?.headers.set('x-forwarded-for', context.client.ip);
-    if (context.client.userAgent) request.http?.headers.set('user-agent', context.client.userAgent);
-  }
 }
 
 /** Builds (does not start) the public entry point: `/graphql` (queries, mutations; Sandbox in development). */
 export function createGateway(deps: GatewayDeps): Gateway {
   const supergraphSdl = readFileSync(deps.supergraphPath, 'utf8');
   const routingUrls = resolveRoutingUrls(readSupergraphConfig(deps.supergraphConfigPath), deps.env ?? process.env);
-  const dataSources = new Map<string, AuthenticatedDataSource>();
+  const shutdown = deps.shutdown ?? { timeoutMs: 25_000, delayMs: 0 };
+  const requestTimeoutMs = deps.requestTimeoutMs ?? 20_000;
+  const clients = createSubgraphClients({ client: deps.subgraphClient, hooks: deps.subgraphHooks });
+  // Routing URLs from supergraph.yaml and <NAME>_SUBGRAPH_URL win over the supergraph's own.
+  const supergraphUrls = new Map<string, string>();
   const dataSourceFor = (name: string, url?: string) => {
-    let source = dataSources.get(name);
-    if (!source) {
-      source = new AuthenticatedDataSource({ url: routingUrls[name] ?? url });
-      dataSources.set(name, source);
-    }
-    return source;
+    const target = routingUrls[name] ?? url ?? supergraphUrls.get(name);
+    if (!target) throw new Error(`No routing URL for subgraph ${name}.`);
+    if (url) supergraphUrls.set(name, url);
+    return clients.get(name, target);
   };
-  const gateway = new ApolloGateway({
-    supergraphSdl,
-    buildService: ({ name, url }) => dataSourceFor(name, url),
-  });
   // Subscriptions: planned by Apollo's planner, the subscription field fetched over graphql-ws
   // from its subgraph, each event completed with entity fetches through the same data sources.
-  const planner = createSubscriptionPlanner(supergraphSdl);
+  let planner = createSubscriptionPlanner(supergraphSdl);
+  const supergraph = createSupergraphSource({
+    path: deps.supergraphPath,
+    initialSdl: supergraphSdl,
+    logger: deps.logger,
+    watch: deps.watchSupergraph ?? true,
+    prepare: (sdl) => createSubscriptionPlanner(sdl),
+    onReloaded: (next) => {
+      planner = next;
+      // Running subscriptions were planned against the old supergraph: end them with a clear code;
+      // clients resubscribe with their last cursor and get plans of the new one.
+      hub.endAll(createError('SUPERGRAPH_RELOADED', 'The gateway switched to a new supergraph; resubscribe with your last cursor.'));
+    },
+  });
+  const gateway = new ApolloGateway({
+    supergraphSdl: supergraph.hook,
+    buildService: ({ name, url }) => dataSourceFor(name, url),
+  });
   const upstream = createUpstreamPool();
   const hub = createSubscriptionHub({
-    planner,
+    planner: () => planner,
     upstream,
     serviceMap: () => Object.fromEntries(Object.keys(routingUrls).map((name) => [name, dataSourceFor(name)])),
     urlFor: (name) => {
@@ -102,13 +130,14 @@ export function createGateway(deps: GatewayDeps): Gateway {
     verifier: deps.verifier,
     logger: deps.logger,
     schema: () => planner.schema,
-    supergraphSdl: () => supergraphSdl,
+    supergraphSdl: () => supergraph.current(),
   });
 
   const app = express();
   app.disable('x-powered-by');
   app.use(protection.securityHeaders);
   const httpServer = http.createServer(app);
+  const readiness = createReadiness('gateway', deps.readinessTimeoutMs);
   const apollo = new ApolloServer<GatewayContext>({
     gateway,
     introspection: !deps.production,
@@ -118,7 +147,8 @@ export function createGateway(deps: GatewayDeps): Gateway {
       onMasked: (error) => deps.logger.error({ err: error }, 'unexpected error at the gateway'),
     }),
     plugins: [
-      ApolloServerPluginDrainHttpServer({ httpServer }),
+      // In-flight requests get what is left of the shutdown bound after the delay (minus a margin to exit).
+      ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: Math.max(500, shutdown.timeoutMs - shutdown.delayMs - 1_000) }),
       // Sandbox is a development tool; production serves no landing page at all.
       deps.production
         ? ApolloServerPluginLandingPageDisabled()
@@ -129,6 +159,15 @@ export function createGateway(deps: GatewayDeps): Gateway {
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok', service: 'gateway' });
   });
+  let supergraphLoaded = false;
+  readiness.add('supergraph', async () => {
+    if (!supergraphLoaded) throw new Error('no supergraph loaded yet');
+  });
+  for (const name of Object.keys(routingUrls)) {
+    readiness.add(`subgraph:${name}`, () => dataSourceFor(name).probe(deps.readinessTimeoutMs ?? 2_000));
+  }
+  app.get('/readyz', readiness.handler);
+  app.use(closeConnectionsWhileDraining(readiness));
   const gate = createSubscriptionGate({ planner: () => planner, hub: () => hub, limits: deps.subscriptionLimits });
   const webSockets = serveGraphQLOverWebSocket({
     httpServer,
@@ -148,13 +187,14 @@ export function createGateway(deps: GatewayDeps): Gateway {
     // A bad or expired token is a 401 here, before any subgraph is called.
     const viewer = await (protection.viewerFor(req) ?? deps.verifier.viewerFromAuthorization(authorization));
     const client = { ip: req.socket.remoteAddress, userAgent: req.headers['user-agent'] };
-    return { viewer, requestId, authorization, client };
+    return { viewer, requestId, authorization, client, deadline: Date.now() + requestTimeoutMs };
   }
 
   let started: Promise<void> | undefined;
   let closed = false;
   async function start() {
     await Promise.all([apollo.start(), protection.ready()]);
+    supergraphLoaded = true;
     app.use(
       '/graphql',
       protection.cors,
@@ -178,12 +218,22 @@ export function createGateway(deps: GatewayDeps): Gateway {
     async close() {
       if (closed) return;
       closed = true;
+      readiness.drain();
+      if (shutdown.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, shutdown.delayMs));
       // Clients are told the server is going away (1001); they resume with their cursor elsewhere.
       await webSockets.close(1001, 'Gateway shutting down');
+      // HTTP subscription streams (multipart, SSE) end with an error instead of holding the drain.
+      hub.endAll(createError('SHUTTING_DOWN', 'The gateway is shutting down; resubscribe with your last cursor.'));
       await upstream.close();
+      // Stops accepting and waits for in-flight requests (ApolloServerPluginDrainHttpServer).
       if (started) await apollo.stop();
+      else if (httpServer.listening) await new Promise((resolve) => httpServer.close(resolve));
+      await clients.close();
       await protection.close();
     },
+    reloadSupergraph: () => supergraph.reload(),
+    readiness,
+    subgraphs: () => clients.all(),
     stats: () => ({ ...hub.stats(), openWebSockets: webSockets.openConnections(), upstreamSockets: upstream.size() }),
   };
 }

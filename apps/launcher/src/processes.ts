@@ -11,11 +11,17 @@ export interface ProcessSpec {
   healthUrl: string;
 }
 
+/** Time a process has to stop on SIGTERM beyond its own bound (SHUTDOWN_TIMEOUT_MS) before it is killed. */
+const KILL_MARGIN_MS = 5_000;
+
 export interface RunningProcess {
   name: string;
   child: ChildProcess;
   /** Everything the process printed so far (kept for error messages). */
   output(): string;
+  /** How the process ended (exit code, or the signal that killed it). */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** SIGTERM, then SIGKILL if it has not exited within its shutdown bound plus a margin. */
   stop(): Promise<void>;
 }
 
@@ -33,16 +39,20 @@ export async function startProcess(spec: ProcessSpec, timeoutMs = 60_000): Promi
   };
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
+  const shutdownBoundMs = Number(spec.env.SHUTDOWN_TIMEOUT_MS ?? 25_000) + KILL_MARGIN_MS;
 
   const handle: RunningProcess = {
     name: spec.name,
     child,
     output: () => output,
+    exited,
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;
       child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      const timer = setTimeout(() => child.kill('SIGKILL'), shutdownBoundMs);
       await exited;
       clearTimeout(timer);
     },

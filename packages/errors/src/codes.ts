@@ -65,7 +65,19 @@ export const errorCodes = {
   },
   SUBGRAPH_UNAVAILABLE: {
     httpStatus: 502,
-    description: 'A subgraph needed for this operation cannot be reached or went away; `extensions.serviceName` names it. Retry later.',
+    description: 'A subgraph needed for this operation cannot be reached, went away, or its circuit breaker is open; the rest of the data is returned. `extensions.serviceName` names it and `extensions.reason` says why. Retry later.',
+  },
+  SUBGRAPH_TIMEOUT: {
+    httpStatus: 504,
+    description: 'A subgraph needed for part of this operation did not answer within its time budget; the rest of the data is returned. `extensions.serviceName` names it. Retry later.',
+  },
+  SUPERGRAPH_RELOADED: {
+    httpStatus: 503,
+    description: 'The gateway switched to a new supergraph and ended this subscription, planned with the old one; resubscribe (with the last cursor) to continue on the new schema.',
+  },
+  SHUTTING_DOWN: {
+    httpStatus: 503,
+    description: 'The server is shutting down and ended this subscription; resubscribe (with the last cursor) to reach another replica.',
   },
   INTERNAL_SERVER_ERROR: {
     httpStatus: 500,

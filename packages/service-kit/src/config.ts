@@ -32,6 +32,8 @@ export const envSchemas = {
       }
     }, 'must be an absolute URL'),
   optionalUrl: () => envSchemas.url().optional(),
+  /** A duration in milliseconds, within bounds. */
+  durationMs: (fallback: number, min = 0, max = 600_000) => z.coerce.number().int().min(min).max(max).default(fallback),
   nodeEnv: () => z.enum(['development', 'production', 'test']).default('development'),
   logLevel: () => z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Root of the embedded databases: a path, or ":memory:" for throw-away in-memory databases. */
@@ -59,6 +61,9 @@ const platformShape = {
   JWT_AUDIENCE: z.string().min(1).default('meridian'),
   NODE_ENV: envSchemas.nodeEnv(),
   LOG_LEVEL: envSchemas.logLevel(),
+  SHUTDOWN_TIMEOUT_MS: envSchemas.durationMs(25_000, 1_000),
+  SHUTDOWN_DELAY_MS: envSchemas.durationMs(0, 0, 60_000),
+  READINESS_TIMEOUT_MS: envSchemas.durationMs(2_000, 100, 60_000),
 };
 
 export const DEFAULT_JWKS_URL = 'http://127.0.0.1:4002/.well-known/jwks.json';
@@ -76,6 +81,13 @@ export interface ServiceConfig {
   tokens: { jwksUrl?: string; issuer: string; audience: string };
   production: boolean;
   logLevel: string;
+  /**
+   * SIGTERM: readiness turns 503 at once, traffic keeps being served for `delayMs` (load balancers
+   * notice), then the service drains; the process exits after `timeoutMs` at the latest.
+   */
+  shutdown: { timeoutMs: number; delayMs: number };
+  /** Bound of each readiness check (database, Redis). */
+  readinessTimeoutMs: number;
 }
 
 /**
@@ -113,6 +125,8 @@ export function loadServiceConfig<S extends z.ZodRawShape = {}>(
     tokens: { jwksUrl: platform.JWKS_URL, issuer: platform.JWT_ISSUER, audience: platform.JWT_AUDIENCE },
     production: platform.NODE_ENV === 'production',
     logLevel: platform.LOG_LEVEL,
+    shutdown: { timeoutMs: platform.SHUTDOWN_TIMEOUT_MS, delayMs: platform.SHUTDOWN_DELAY_MS },
+    readinessTimeoutMs: platform.READINESS_TIMEOUT_MS,
     extra: parsed as z.infer<z.ZodObject<S>>,
   };
 }

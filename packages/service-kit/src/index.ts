@@ -15,3 +15,5 @@ export { createShutdownStack, startWithCleanup, runMain, type ServiceHandle, typ
 export { startSubgraphService, type PlatformEventBus, type ServicePrisma, type ServiceWiring, type StartSubgraphServiceOptions } from './service';
 export { streamEvents, DEFAULT_MAX_BUFFERED_EVENTS, type EventStreamOptions } from './eventStream';
 export { attachWebSocketServer } from './websocket';
+export { closeConnectionsWhileDraining, createReadiness, type Readiness, type ReadinessCheck, type ReadinessReport } from './readiness';
+export { createRedisReadinessCheck } from './redisReadiness';

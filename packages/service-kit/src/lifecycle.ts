@@ -3,6 +3,10 @@ export interface ServiceHandle {
   name: string;
   /** Base URL (no path). */
   url: string;
+  /** Bound of a graceful stop; `runMain` exits non-zero when it is exceeded (default 25 s). */
+  shutdownTimeoutMs?: number;
+  /** `/readyz` state of the service, when it has one (tests and the launcher read it). */
+  readiness?: { draining: boolean };
   stop(): Promise<void>;
 }
 
@@ -47,8 +51,16 @@ export async function startWithCleanup<T>(start: (stack: ShutdownStack) => Promi
   }
 }
 
-/** For main.ts: stop on SIGINT/SIGTERM, exit non-zero with a readable message on start failure. */
-export function runMain(name: string, start: () => Promise<{ stop(): Promise<void> }>, log: (message: string) => void = console.log) {
+/**
+ * For main.ts: on SIGINT/SIGTERM stop gracefully (the handle drains) and exit 0, or exit 1 if
+ * the stop fails or takes longer than the handle's `shutdownTimeoutMs` (default 25 s); exit
+ * non-zero with a readable message on start failure.
+ */
+export function runMain(
+  name: string,
+  start: () => Promise<{ stop(): Promise<void>; shutdownTimeoutMs?: number }>,
+  log: (message: string) => void = console.log,
+) {
   start().then(
     (handle) => {
       let stopping = false;
@@ -56,7 +68,11 @@ export function runMain(name: string, start: () => Promise<{ stop(): Promise<voi
         if (stopping) return;
         stopping = true;
         log(`${name}: ${signal} received, stopping`);
-        const timer = setTimeout(() => process.exit(1), 15_000);
+        const boundMs = handle.shutdownTimeoutMs ?? 25_000;
+        const timer = setTimeout(() => {
+          console.error(`${name}: did not stop within ${boundMs} ms, exiting`);
+          process.exit(1);
+        }, boundMs);
         timer.unref();
         handle.stop().then(
           () => process.exit(0),

@@ -6,6 +6,7 @@ import { DEFAULT_JWKS_URL, type ServiceConfig } from './config';
 import { startWithCleanup, type ServiceHandle, type ShutdownStack } from './lifecycle';
 import { createLogger, type Logger } from './logger';
 import type { SubgraphServer } from './subgraph';
+import { createRedisReadinessCheck } from './redisReadiness';
 
 export type PlatformEventBus = EventBus<DomainEvent>;
 
@@ -59,7 +60,16 @@ export function startSubgraphService<TPrisma extends ServicePrisma>(
     const prisma = options.createPrisma(database.adapter);
     stack.defer('prisma', () => prisma.$disconnect());
     const relay = createOutboxRelay({ prisma, bus, logger });
-    stack.defer('outbox relay', () => relay.stop());
+    stack.defer('outbox relay', async () => {
+      // Shutdown publishes what is committed but not yet published, within half the shutdown
+      // bound (what is left is published by another replica or at the next start).
+      const flushed = await withTimeout(relay.flush(), config.shutdown.timeoutMs / 2).catch((error: Error) => {
+        logger.warn({ err: error }, 'outbox not flushed on shutdown; pending rows are published later');
+        return 0;
+      });
+      if (flushed > 0) logger.info({ flushed }, 'outbox flushed on shutdown');
+      await relay.stop();
+    });
     let ownUrl = '';
     const verifier = createTokenVerifier({
       // The auth service verifies its own tokens through its own JWKS unless told otherwise.
@@ -68,10 +78,37 @@ export function startSubgraphService<TPrisma extends ServicePrisma>(
       audience: config.tokens.audience,
     });
     const server = await options.build({ prisma, bus, relay, verifier, logger, stack });
+    server.readiness.setTimeoutMs(config.readinessTimeoutMs);
+    if (config.redisUrl) {
+      const redisCheck = createRedisReadinessCheck(config.redisUrl);
+      stack.defer('redis readiness', () => redisCheck.close());
+      server.readiness.add('redis', redisCheck.check);
+    }
     stack.defer('http', () => server.close());
     const running = await server.listen(config.port, config.host);
     ownUrl = running.url;
     logger.info({ url: `${running.url}/graphql` }, `${config.service} subgraph ready`);
-    return { name: config.service, url: running.url, stop: () => stack.stop() };
+    return {
+      name: config.service,
+      url: running.url,
+      shutdownTimeoutMs: config.shutdown.timeoutMs,
+      readiness: server.readiness,
+      stop: async () => {
+        // Not ready at once; keep serving while load balancers notice, then drain and stop.
+        server.readiness.drain();
+        if (config.shutdown.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, config.shutdown.delayMs));
+        await stack.stop();
+      },
+    };
   });
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    promise,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
 }

@@ -14,6 +14,7 @@ import type { TokenVerifier, Viewer } from '@meridian/tokens';
 import type { Logger } from './logger';
 import { listen, type RunningServer } from './http';
 import { attachWebSocketServer } from './websocket';
+import { closeConnectionsWhileDraining, createReadiness, type Readiness } from './readiness';
 
 export interface BaseContext {
   viewer: Viewer;
@@ -36,6 +37,10 @@ export interface SubgraphServerOptions<TContext extends BaseContext> {
   routes?: (app: Express) => void;
   /** Readiness probe: resolves when the service can serve (its database answers). */
   isReady?: () => Promise<void>;
+  /** Bound of each readiness check (default 2000 ms). */
+  readinessTimeoutMs?: number;
+  /** Time in-flight requests get to finish on close before their connections are cut (default 10 s). */
+  shutdownGraceMs?: number;
   production?: boolean;
   plugins?: ApolloServerPlugin<TContext>[];
 }
@@ -46,7 +51,12 @@ export interface SubgraphServer {
   httpServer: http.Server;
   /** Starts Apollo and listens; `port` 0 picks a free port. */
   listen(port: number, host?: string): Promise<RunningServer>;
-  /** Stops the HTTP server and Apollo; safe to call twice. */
+  /** `/readyz` checks; more can be added (e.g. Redis), and `drain()` marks the start of shutdown. */
+  readiness: Readiness;
+  /**
+   * Stops the HTTP server and Apollo: stops accepting, lets in-flight requests finish (within the
+   * grace period), closes subscription sockets with 1001; safe to call twice.
+   */
   close(): Promise<void>;
 }
 
@@ -63,6 +73,8 @@ export function createSubgraphServer<TContext extends BaseContext>(
   const httpServer = http.createServer(app);
   const schema = buildSubgraphSchema({ typeDefs: options.typeDefs, resolvers: options.resolvers as GraphQLResolverMap<unknown> });
   const subscriptions = schema.getSubscriptionType() ? serveSubscriptions(schema, httpServer, options) : undefined;
+  const readiness = createReadiness(options.name, options.readinessTimeoutMs);
+  if (options.isReady) readiness.add('database', options.isReady);
   const apollo = new ApolloServer<TContext>({
     schema,
     introspection: !options.production,
@@ -71,7 +83,7 @@ export function createSubgraphServer<TContext extends BaseContext>(
       onMasked: (error) => options.logger.error({ err: error }, 'unexpected error in resolver'),
     }),
     plugins: [
-      ApolloServerPluginDrainHttpServer({ httpServer }),
+      ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: options.shutdownGraceMs ?? 10_000 }),
       ...(subscriptions ? [{ serverWillStart: async () => ({ drainServer: () => subscriptions.close() }) }] : []),
       ApolloServerPluginLandingPageDisabled(),
       // Federated traces (ftv1) only feed Apollo's hosted studio, which we do not use.
@@ -83,14 +95,8 @@ export function createSubgraphServer<TContext extends BaseContext>(
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok', service: options.name });
   });
-  app.get('/readyz', async (_req, res) => {
-    try {
-      await options.isReady?.();
-      res.json({ status: 'ready', service: options.name });
-    } catch (error) {
-      res.status(503).json({ status: 'unavailable', service: options.name, reason: (error as Error).message });
-    }
-  });
+  app.get('/readyz', readiness.handler);
+  app.use(closeConnectionsWhileDraining(readiness));
   options.routes?.(app);
 
   let started: Promise<void> | undefined;
@@ -120,6 +126,7 @@ export function createSubgraphServer<TContext extends BaseContext>(
     name: options.name,
     app,
     httpServer,
+    readiness,
     async listen(port, host) {
       started ??= start();
       await started;
@@ -129,6 +136,7 @@ export function createSubgraphServer<TContext extends BaseContext>(
     async close() {
       if (closed) return;
       closed = true;
+      readiness.drain();
       // stop() drains the HTTP server through the drain plugin.
       if (started) await apollo.stop();
       else if (httpServer.listening) await running?.close();
@@ -177,6 +185,8 @@ function serveSubscriptions<TContext extends BaseContext>(
   );
   return {
     close: async () => {
+      // Going away (1001): the gateway ends the affected client subscriptions, which resume elsewhere.
+      for (const socket of wsServer.clients) socket.close(1001, 'Server shutting down');
       await disposable.dispose();
       await new Promise<void>((resolve) => wsServer.close(() => resolve()));
     },

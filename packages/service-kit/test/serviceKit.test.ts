@@ -204,7 +204,7 @@ describe('createSubgraphServer', () => {
   it('serves GraphQL with an anonymous viewer, plus health and readiness probes', async () => {
     expect((await graphql(`${url}/graphql`, '{ hello }')).data).toEqual({ hello: 'hello anonymous' });
     expect(await (await fetch(`${url}/healthz`)).json()).toEqual({ status: 'ok', service: 'kit-test' });
-    expect(await (await fetch(`${url}/readyz`)).json()).toEqual({ status: 'ready', service: 'kit-test' });
+    expect(await (await fetch(`${url}/readyz`)).json()).toEqual({ status: 'ready', service: 'kit-test', checks: { database: 'ok' } });
   });
 
   it('masks a resolver crash for the client and logs it with its stack', async () => {

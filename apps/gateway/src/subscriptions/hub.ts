@@ -37,7 +37,8 @@ interface SharedStream {
  * (entity fetches through `executeQueryPlan`) and the result fanned out to every subscriber.
  */
 export function createSubscriptionHub(deps: {
-  planner: SubscriptionPlanner;
+  /** The current planner (it changes when the supergraph is reloaded). */
+  planner: () => SubscriptionPlanner;
   upstream: UpstreamPool;
   serviceMap: () => ServiceMap;
   urlFor: (serviceName: string) => string;
@@ -48,6 +49,7 @@ export function createSubscriptionHub(deps: {
 
   function start<TContext extends Record<string, unknown>>(key: string, args: SubscribeArgs<TContext>): SharedStream {
     const { plan } = args;
+    const planner = deps.planner();
     const variables = Object.fromEntries(
       (plan.primary.variableUsages ?? []).filter((name) => name in args.variables).map((name) => [name, args.variables[name]]),
     );
@@ -70,7 +72,7 @@ export function createSubscriptionHub(deps: {
           if (stream.subscribers.size === 0) break;
           let result: ExecutionResult;
           try {
-            result = await deps.planner.executeEvent({ plan, event, variables: args.variables, serviceMap: deps.serviceMap(), context: args.context });
+            result = await planner.executeEvent({ plan, event, variables: args.variables, serviceMap: deps.serviceMap(), context: args.context });
           } catch (error) {
             deps.onError(error, { serviceName: plan.primary.serviceName });
             result = { errors: [createError('INTERNAL_SERVER_ERROR', 'Internal server error.')] };
