@@ -1,25 +1,19 @@
 import pino, { type Logger } from 'pino';
+import { secretRedactPaths, traceLogMixin } from '@meridian/observability';
 
 export type { Logger };
 
-/** Structured JSON logs; credentials never reach the output. */
-export function createLogger(service: string, level: string = process.env.LOG_LEVEL ?? 'info'): Logger {
-  return pino({
+/**
+ * Structured JSON logs. Every line written inside a traced request or event handler carries
+ * `traceId`/`spanId`; request loggers add `requestId`. Credentials (passwords, tokens, TOTP
+ * secrets, authorization headers...) are redacted wherever they sit in the first four levels.
+ */
+export function createLogger(service: string, level: string = process.env.LOG_LEVEL ?? 'info', destination?: pino.DestinationStream): Logger {
+  const options: pino.LoggerOptions = {
     name: service,
     level,
-    redact: {
-      paths: [
-        'password',
-        '*.password',
-        'req.headers.authorization',
-        'headers.authorization',
-        'accessToken',
-        'refreshToken',
-        '*.accessToken',
-        '*.refreshToken',
-        'variables.input.password',
-      ],
-      censor: '[redacted]',
-    },
-  });
+    mixin: traceLogMixin,
+    redact: { paths: secretRedactPaths(), censor: '[redacted]' },
+  };
+  return destination ? pino(options, destination) : pino(options);
 }
