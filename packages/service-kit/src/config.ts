@@ -49,6 +49,30 @@ export function resolveServiceDataDir(dataDir: string, service: string): string 
   return path.resolve(dataDir, service);
 }
 
+/** Tracing variables (every service and the gateway). Unset endpoint = nothing recorded or exported. */
+export function telemetryShape() {
+  return {
+    OTEL_EXPORTER_OTLP_ENDPOINT: envSchemas.optionalUrl(),
+    OTEL_TRACES_SAMPLE_RATIO: z.coerce.number().min(0).max(1).default(1),
+    OTEL_SERVICE_NAME: z.string().min(1).optional(),
+  };
+}
+
+export interface TelemetryConfig {
+  otlpEndpoint?: string;
+  sampleRatio: number;
+  /** `service.name` of exported spans; defaults to the service's own name. */
+  serviceName?: string;
+}
+
+export function telemetryConfig(parsed: { OTEL_EXPORTER_OTLP_ENDPOINT?: string; OTEL_TRACES_SAMPLE_RATIO: number; OTEL_SERVICE_NAME?: string }): TelemetryConfig {
+  return {
+    ...(parsed.OTEL_EXPORTER_OTLP_ENDPOINT ? { otlpEndpoint: parsed.OTEL_EXPORTER_OTLP_ENDPOINT } : {}),
+    sampleRatio: parsed.OTEL_TRACES_SAMPLE_RATIO,
+    ...(parsed.OTEL_SERVICE_NAME ? { serviceName: parsed.OTEL_SERVICE_NAME } : {}),
+  };
+}
+
 /** Variables every service reads, documented once in .env.example. */
 const platformShape = {
   DATA_DIR: envSchemas.dataDir(),
@@ -59,6 +83,7 @@ const platformShape = {
   JWT_AUDIENCE: z.string().min(1).default('meridian'),
   NODE_ENV: envSchemas.nodeEnv(),
   LOG_LEVEL: envSchemas.logLevel(),
+  ...telemetryShape(),
 };
 
 export const DEFAULT_JWKS_URL = 'http://127.0.0.1:4002/.well-known/jwks.json';
@@ -76,6 +101,7 @@ export interface ServiceConfig {
   tokens: { jwksUrl?: string; issuer: string; audience: string };
   production: boolean;
   logLevel: string;
+  telemetry: TelemetryConfig;
 }
 
 /**
@@ -113,6 +139,7 @@ export function loadServiceConfig<S extends z.ZodRawShape = {}>(
     tokens: { jwksUrl: platform.JWKS_URL, issuer: platform.JWT_ISSUER, audience: platform.JWT_AUDIENCE },
     production: platform.NODE_ENV === 'production',
     logLevel: platform.LOG_LEVEL,
+    telemetry: telemetryConfig(platform),
     extra: parsed as z.infer<z.ZodObject<S>>,
   };
 }

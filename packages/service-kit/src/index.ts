@@ -1,4 +1,4 @@
-export { parseEnv, envSchemas, resolveServiceDataDir, loadServiceConfig, IN_MEMORY, DEFAULT_JWKS_URL, type ServiceConfig } from './config';
+export { parseEnv, envSchemas, resolveServiceDataDir, loadServiceConfig, telemetryShape, telemetryConfig, IN_MEMORY, DEFAULT_JWKS_URL, type ServiceConfig, type TelemetryConfig } from './config';
 export { createLogger, type Logger } from './logger';
 export { listen, closeServer, type RunningServer } from './http';
 export {
@@ -15,3 +15,4 @@ export { createShutdownStack, startWithCleanup, runMain, type ServiceHandle, typ
 export { startSubgraphService, type PlatformEventBus, type ServicePrisma, type ServiceWiring, type StartSubgraphServiceOptions } from './service';
 export { streamEvents, DEFAULT_MAX_BUFFERED_EVENTS, type EventStreamOptions } from './eventStream';
 export { attachWebSocketServer } from './websocket';
+export { createObservabilityPlugin, metricsHandler, requestIdOf, tracingMiddleware } from './observability';

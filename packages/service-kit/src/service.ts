@@ -5,6 +5,8 @@ import { createTokenVerifier, type TokenVerifier } from '@meridian/tokens';
 import { DEFAULT_JWKS_URL, type ServiceConfig } from './config';
 import { startWithCleanup, type ServiceHandle, type ShutdownStack } from './lifecycle';
 import { createLogger, type Logger } from './logger';
+import { observeServiceRuntime } from './runtimeMetrics';
+import { initTracing } from '@meridian/observability';
 import type { SubgraphServer } from './subgraph';
 
 export type PlatformEventBus = EventBus<DomainEvent>;
@@ -42,6 +44,8 @@ export function startSubgraphService<TPrisma extends ServicePrisma>(
 ): Promise<ServiceHandle> {
   const { config } = options;
   const logger = options.logger ?? createLogger(config.service, config.logLevel);
+  // Process-wide; the first service of a process installs it (the launcher may have already).
+  initTracing({ serviceName: config.telemetry.serviceName ?? config.service, ...config.telemetry });
   return startWithCleanup(async (stack) => {
     let bus = options.bus;
     if (!bus) {
@@ -69,6 +73,7 @@ export function startSubgraphService<TPrisma extends ServicePrisma>(
     });
     const server = await options.build({ prisma, bus, relay, verifier, logger, stack });
     stack.defer('http', () => server.close());
+    observeServiceRuntime(server.metrics, { prisma, database });
     const running = await server.listen(config.port, config.host);
     ownUrl = running.url;
     logger.info({ url: `${running.url}/graphql` }, `${config.service} subgraph ready`);
