@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
-import { envSchemas, parseEnv } from '@meridian/service-kit';
+import { envSchemas, parseEnv, telemetryConfig, telemetryShape } from '@meridian/service-kit';
 import { findRepoRoot, SUPERGRAPH_CONFIG_FILE, SUPERGRAPH_FILE } from '@meridian/composition';
 
 /** Every variable is documented in apps/gateway/README.md and .env.example. */
@@ -22,6 +22,7 @@ export function loadGatewayConfig(env: Record<string, string | undefined> = proc
       SUBSCRIBER_MAX_QUEUED_EVENTS: z.coerce.number().int().min(1).default(1_000),
       NODE_ENV: envSchemas.nodeEnv(),
       LOG_LEVEL: envSchemas.logLevel(),
+      ...telemetryShape(),
     },
     env,
   );
@@ -39,6 +40,7 @@ export function loadGatewayConfig(env: Record<string, string | undefined> = proc
     maxQueuedPerSubscriber: parsed.SUBSCRIBER_MAX_QUEUED_EVENTS,
     production: parsed.NODE_ENV === 'production',
     logLevel: parsed.LOG_LEVEL,
+    telemetry: telemetryConfig(parsed),
     /** Routing URL overrides (<NAME>_SUBGRAPH_URL) are read from here. */
     env,
   };

@@ -18,6 +18,7 @@ import { createHttpSubscriptionHandler } from './subscriptions/http';
 import { createSubscriptionPlanner } from './subscriptions/planner';
 import { createUpstreamPool } from './subscriptions/upstream';
 import { serveGraphQLOverWebSocket, type WebSocketLimits } from './subscriptions/websocket';
+import { createGatewayObservability, propagateTraceContext, type SubgraphFetchObserver } from './observability';
 
 export interface GatewayContext {
   viewer: Viewer;
@@ -50,7 +51,12 @@ export interface Gateway {
 
 /** Forwards identity and correlation headers to subgraphs. */
 class AuthenticatedDataSource extends RemoteGraphQLDataSource<GatewayContext> {
+  observeFetch?: SubgraphFetchObserver;
+  override process(options: GraphQLDataSourceProcessOptions<GatewayContext>) {
+    return this.observeFetch ? this.observeFetch(options.request, () => super.process(options)) : super.process(options);
+  }
   override willSendRequest({ request, context }: GraphQLDataSourceProcessOptions<GatewayContext>) {
+    propagateTraceContext(request);
     if (!('requestId' in context)) return; // health checks and schema loading have no request context
     if (context.authorization) request.http?.headers.set('authorization', context.authorization);
     request.http?.headers.set('x-request-id', context.requestId);
@@ -63,11 +69,12 @@ class AuthenticatedDataSource extends RemoteGraphQLDataSource<GatewayContext> {
 export function createGateway(deps: GatewayDeps): Gateway {
   const supergraphSdl = readFileSync(deps.supergraphPath, 'utf8');
   const routingUrls = resolveRoutingUrls(readSupergraphConfig(deps.supergraphConfigPath), deps.env ?? process.env);
+  const observability = createGatewayObservability({ logger: deps.logger, stats: () => stats() });
   const dataSources = new Map<string, AuthenticatedDataSource>();
   const dataSourceFor = (name: string, url?: string) => {
     let source = dataSources.get(name);
     if (!source) {
-      source = new AuthenticatedDataSource({ url: routingUrls[name] ?? url });
+      source = Object.assign(new AuthenticatedDataSource({ url: routingUrls[name] ?? url }), { observeFetch: observability.subgraphFetch(name) });
       dataSources.set(name, source);
     }
     return source;
@@ -109,12 +116,14 @@ export function createGateway(deps: GatewayDeps): Gateway {
       deps.production
         ? ApolloServerPluginLandingPageDisabled()
         : ApolloServerPluginLandingPageLocalDefault({ footer: false, includeCookies: false }),
+      observability.plugin,
     ],
   });
 
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok', service: 'gateway' });
   });
+  app.get('/metrics', observability.metricsRoute);
   const gate = createSubscriptionGate({ planner: () => planner, hub: () => hub, limits: deps.subscriptionLimits });
   const webSockets = serveGraphQLOverWebSocket({
     httpServer,
@@ -127,12 +136,16 @@ export function createGateway(deps: GatewayDeps): Gateway {
   });
 
   async function buildContext(req: express.Request): Promise<GatewayContext> {
-    const requestId = (req.headers['x-request-id'] as string | undefined) ?? randomUUID();
+    const requestId = (req.res?.locals.requestId as string | undefined) ?? (req.headers['x-request-id'] as string | undefined) ?? randomUUID();
     const authorization = req.headers.authorization || undefined;
     // A bad or expired token is a 401 here, before any subgraph is called.
     const viewer = await deps.verifier.viewerFromAuthorization(authorization);
     const client = { ip: req.socket.remoteAddress, userAgent: req.headers['user-agent'] };
     return { viewer, requestId, authorization, client };
+  }
+
+  function stats() {
+    return { ...hub.stats(), openWebSockets: webSockets.openConnections(), upstreamSockets: upstream.size() };
   }
 
   let started: Promise<void> | undefined;
@@ -142,6 +155,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     app.use(
       '/graphql',
       express.json({ limit: '1mb' }),
+      observability.tracing,
       createHttpSubscriptionHandler({ planner: () => planner, gate, buildContext }),
       expressMiddleware(apollo, {
         context: ({ req }) => buildContext(req),
@@ -164,6 +178,6 @@ export function createGateway(deps: GatewayDeps): Gateway {
       await upstream.close();
       if (started) await apollo.stop();
     },
-    stats: () => ({ ...hub.stats(), openWebSockets: webSockets.openConnections(), upstreamSockets: upstream.size() }),
+    stats,
   };
 }

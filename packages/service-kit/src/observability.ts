@@ -79,7 +79,7 @@ export function createObservabilityPlugin<TContext extends ApolloBaseContext>(op
       return {
         async didResolveOperation(request) {
           operation = request.operationName ?? undefined;
-          type = request.operation.operation;
+          type = request.operation?.operation;
           const span = otelTrace.getActiveSpan();
           span?.updateName(`${type} ${operation ?? '__anonymous'}`);
           span?.setAttributes({ 'graphql.operation.type': type, 'graphql.operation.name': operation ?? '' });
