@@ -39,3 +39,4 @@ export {
 export { createGraphQLMetrics, MAX_OPERATION_NAMES, type GraphQLMetrics } from './graphqlMetrics';
 export { getEventMetrics, type EventMetrics } from './eventMetrics';
 export { SECRET_FIELDS, secretRedactPaths, traceLogMixin } from './logging';
+export { installInMemoryTracing, type ReadableSpan } from './testing';

@@ -1,4 +1,4 @@
-import { activeTraceIds } from './tracing';
+import { activeTraceIds, currentRequestId } from './tracing';
 
 /** Field names whose values never reach a log line (matched at any of the first four levels). */
 export const SECRET_FIELDS = [
@@ -32,8 +32,15 @@ export function secretRedactPaths(fields: readonly string[] = SECRET_FIELDS): st
   return paths;
 }
 
-/** pino `mixin`: the active trace and span ids on every line written inside a span. */
-export function traceLogMixin(): Record<string, string> {
+/**
+ * pino `mixin`: the active trace and span ids on every line written inside a span, and the
+ * request id from the trace baggage when the logger does not already carry one (event
+ * consumers, code below a request that logs with the service logger).
+ */
+export function traceLogMixin(_merge: object, _level: number, logger?: { bindings(): Record<string, unknown> }): Record<string, string> {
   const ids = activeTraceIds();
-  return ids ? { traceId: ids.traceId, spanId: ids.spanId } : {};
+  if (!ids) return {};
+  const requestId = currentRequestId();
+  if (requestId && !(logger && 'requestId' in logger.bindings())) return { traceId: ids.traceId, spanId: ids.spanId, requestId };
+  return { traceId: ids.traceId, spanId: ids.spanId };
 }

@@ -1,5 +1,5 @@
 export { parseEnv, envSchemas, resolveServiceDataDir, loadServiceConfig, telemetryShape, telemetryConfig, IN_MEMORY, DEFAULT_JWKS_URL, type ServiceConfig, type TelemetryConfig } from './config';
-export { createLogger, type Logger } from './logger';
+export { createLogger, type Logger, type LogDestination } from './logger';
 export { listen, closeServer, type RunningServer } from './http';
 export {
   createSubgraphServer,

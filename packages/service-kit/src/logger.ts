@@ -2,13 +2,15 @@ import pino, { type Logger } from 'pino';
 import { secretRedactPaths, traceLogMixin } from '@meridian/observability';
 
 export type { Logger };
+/** Where log lines go (default stdout). */
+export type LogDestination = pino.DestinationStream;
 
 /**
  * Structured JSON logs. Every line written inside a traced request or event handler carries
  * `traceId`/`spanId`; request loggers add `requestId`. Credentials (passwords, tokens, TOTP
  * secrets, authorization headers...) are redacted wherever they sit in the first four levels.
  */
-export function createLogger(service: string, level: string = process.env.LOG_LEVEL ?? 'info', destination?: pino.DestinationStream): Logger {
+export function createLogger(service: string, level: string = process.env.LOG_LEVEL ?? 'info', destination?: LogDestination): Logger {
   const options: pino.LoggerOptions = {
     name: service,
     level,
