@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { Writable } from 'node:stream';
 import { installInMemoryTracing, type ReadableSpan } from '@meridian/observability';
 import { eventually, getTestModes, graphqlOk, preparePlatformEnv, type PreparedEnv } from '@meridian/testing';
@@ -115,6 +117,35 @@ describe.each(getTestModes())('observability across the platform ($name)', (mode
     const gatewayServer = tracing.spans().find((span) => span.attributes['meridian.service'] === 'gateway' && span.attributes['meridian.request_id'] === requestId)!;
     expect(gatewayServer.parentSpanContext).toBeUndefined();
     expect(traceIdOf(consumer)).toBe(traceIdOf(gatewayServer));
+  });
+
+  it('exposes /metrics on every service, each metric documented and on the Grafana dashboard', async () => {
+    const root = path.resolve(__dirname, '../../..');
+    const dashboard = readFileSync(path.join(root, 'packages/observability/grafana/meridian.json'), 'utf8');
+    const operations = readFileSync(path.join(root, 'docs/operations.md'), 'utf8');
+    const pages: Record<string, string> = {};
+    for (const [name, handle] of Object.entries(platform.services)) {
+      const response = await fetch(`${handle.url}/metrics`);
+      expect(response.status).toBe(200);
+      pages[name] = await response.text();
+    }
+    // The sign-ups above went through the gateway to auth, and auth's event to the user group.
+    expect(pages.gateway).toMatch(/meridian_graphql_requests_total\{service="gateway",operation="SignUp",type="mutation",outcome="ok"\} [1-9]/);
+    expect(pages.gateway).toMatch(/meridian_gateway_subgraph_fetches_total\{service="gateway",subgraph="auth",outcome="ok"\} [1-9]/);
+    expect(pages.gateway).toMatch(/meridian_gateway_websockets_open\{service="gateway"\} 0/);
+    expect(pages.auth).toMatch(/meridian_graphql_requests_total\{service="auth",operation="SignUp",type="mutation",outcome="ok"\} [1-9]/);
+    expect(pages.auth).toMatch(/meridian_outbox_pending_events\{service="auth"\} \d+/);
+    expect(pages.user).toMatch(/meridian_events_consumed_total\{group="user",type="auth.user-registered",outcome="ok"\} [1-9]/);
+    if (mode.name === 'distributed') expect(pages.user).toMatch(/meridian_db_pool_connections\{service="user",state="total"\} [1-9]/);
+    const names = new Set(
+      Object.values(pages).flatMap((text) => [...text.matchAll(/^# TYPE (meridian_\w+) /gm)].map((match) => match[1]!)),
+    );
+    const own = [...names].filter((name) => !/^meridian_(process|nodejs)_/.test(name));
+    expect(own.length).toBeGreaterThanOrEqual(18);
+    for (const name of own) {
+      expect({ name, documented: operations.includes(`\`${name}\``) }).toEqual({ name, documented: true });
+      expect({ name, onDashboard: dashboard.includes(name) }).toEqual({ name, onDashboard: true });
+    }
   });
 
   it('never writes the password, tokens or refresh token of a sign-up to the logs', async () => {

@@ -34,7 +34,7 @@ let processRegistry: Registry | undefined;
 export function getProcessRegistry(): Registry {
   if (!processRegistry) {
     processRegistry = new Registry();
-    collectDefaultMetrics({ register: processRegistry, prefix: 'meridian_process_' });
+    collectDefaultMetrics({ register: processRegistry, prefix: 'meridian_' });
   }
   return processRegistry;
 }
