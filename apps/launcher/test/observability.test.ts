@@ -130,13 +130,13 @@ describe.each(getTestModes())('observability across the platform ($name)', (mode
       pages[name] = await response.text();
     }
     // The sign-ups above went through the gateway to auth, and auth's event to the user group.
-    expect(pages.gateway).toMatch(/meridian_graphql_requests_total\{service="gateway",operation="SignUp",type="mutation",outcome="ok"\} [1-9]/);
-    expect(pages.gateway).toMatch(/meridian_gateway_subgraph_fetches_total\{service="gateway",subgraph="auth",outcome="ok"\} [1-9]/);
+    expect(pages.gateway).toMatch(/meridian_graphql_requests_total\{operation="SignUp",type="mutation",outcome="ok",service="gateway"\} [1-9]/);
+    expect(pages.gateway).toMatch(/meridian_gateway_subgraph_fetches_total\{subgraph="auth",outcome="ok",service="gateway"\} [1-9]/);
     expect(pages.gateway).toMatch(/meridian_gateway_websockets_open\{service="gateway"\} 0/);
-    expect(pages.auth).toMatch(/meridian_graphql_requests_total\{service="auth",operation="SignUp",type="mutation",outcome="ok"\} [1-9]/);
+    expect(pages.auth).toMatch(/meridian_graphql_requests_total\{operation="SignUp",type="mutation",outcome="ok",service="auth"\} [1-9]/);
     expect(pages.auth).toMatch(/meridian_outbox_pending_events\{service="auth"\} \d+/);
     expect(pages.user).toMatch(/meridian_events_consumed_total\{group="user",type="auth.user-registered",outcome="ok"\} [1-9]/);
-    if (mode.name === 'distributed') expect(pages.user).toMatch(/meridian_db_pool_connections\{service="user",state="total"\} [1-9]/);
+    if (mode.name === 'distributed') expect(pages.user).toMatch(/meridian_db_pool_connections\{state="total",service="user"\} [1-9]/);
     const names = new Set(
       Object.values(pages).flatMap((text) => [...text.matchAll(/^# TYPE (meridian_\w+) /gm)].map((match) => match[1]!)),
     );
