@@ -119,7 +119,7 @@ describe('event bridge telemetry', () => {
     expect(await metricValue('meridian_events_consumed_total', { group, type: 'shop.order-placed', outcome: 'ok' })).toBe(1);
     expect(await metricValue('meridian_events_consumed_total', { group, type: 'shop.order-placed', outcome: 'error' })).toBe(2);
     const lag = await getProcessRegistry().getSingleMetric('meridian_event_lag_seconds')?.get();
-    const lagCount = lag?.values.find((value) => value.labels.group === group && value.metricName === 'meridian_event_lag_seconds_count');
+    const lagCount = lag?.values.find((value) => value.labels.group === group && (value as { metricName?: string }).metricName === 'meridian_event_lag_seconds_count');
     expect(lagCount?.value).toBe(2); // first attempts only
   });
 });
