@@ -133,7 +133,7 @@ describe.each(getTestModes())('observability across the platform ($name)', (mode
     expect(pages.gateway).toMatch(/meridian_graphql_requests_total\{operation="SignUp",type="mutation",outcome="ok",service="gateway"\} [1-9]/);
     expect(pages.gateway).toMatch(/meridian_gateway_subgraph_fetches_total\{subgraph="auth",outcome="ok",service="gateway"\} [1-9]/);
     expect(pages.gateway).toMatch(/meridian_gateway_websockets_open\{service="gateway"\} 0/);
-    expect(pages.auth).toMatch(/meridian_graphql_requests_total\{operation="SignUp",type="mutation",outcome="ok",service="auth"\} [1-9]/);
+    expect(pages.auth).toMatch(/meridian_graphql_requests_total\{operation="SignUp__auth__\d+",type="mutation",outcome="ok",service="auth"\} [1-9]/);
     expect(pages.auth).toMatch(/meridian_outbox_pending_events\{service="auth"\} \d+/);
     expect(pages.user).toMatch(/meridian_events_consumed_total\{group="user",type="auth.user-registered",outcome="ok"\} [1-9]/);
     if (mode.name === 'distributed') expect(pages.user).toMatch(/meridian_db_pool_connections\{state="total",service="user"\} [1-9]/);

@@ -38,5 +38,5 @@ export {
 } from './metrics';
 export { createGraphQLMetrics, MAX_OPERATION_NAMES, type GraphQLMetrics } from './graphqlMetrics';
 export { getEventMetrics, type EventMetrics } from './eventMetrics';
-export { SECRET_FIELDS, secretRedactPaths, traceLogMixin } from './logging';
+export { SECRET_FIELDS, redactSecrets, traceLogMixin } from './logging';
 export { installInMemoryTracing, type ReadableSpan } from './testing';

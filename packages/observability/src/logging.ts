@@ -21,15 +21,36 @@ export const SECRET_FIELDS = [
   'x-api-key',
 ] as const;
 
-/** pino `redact.paths` for SECRET_FIELDS at depth 0 to 3 (`password`, `*.password`, `*.*.password`, `*.*.*.password`). */
-export function secretRedactPaths(fields: readonly string[] = SECRET_FIELDS): string[] {
-  const paths: string[] = [];
-  for (const field of fields) {
-    const key = /^[A-Za-z_$][\w$]*$/.test(field) ? field : `["${field}"]`;
-    const join = (prefix: string) => (key.startsWith('[') ? `${prefix}${key}` : `${prefix}.${key}`);
-    paths.push(key, join('*'), join('*.*'), join('*.*.*'));
+const SECRET_SET: ReadonlySet<string> = new Set(SECRET_FIELDS.map((field) => field.toLowerCase()));
+const MAX_DEPTH = 8;
+
+/**
+ * Returns `value` with every property named like a secret (SECRET_FIELDS, case-insensitive)
+ * replaced by `[redacted]`, at any depth up to 8, in plain objects and arrays. Copies only the
+ * objects on the way to a secret; returns the same object when there is none (the usual case).
+ * Hand-written rather than pino's path-based `redact`: covering every depth with wildcard paths
+ * made each log line several times slower (see docs/adr/0012).
+ */
+export function redactSecrets<T>(value: T, depth = 0): T {
+  if (depth > MAX_DEPTH || value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) {
+    let copy: unknown[] | undefined;
+    for (let index = 0; index < value.length; index++) {
+      const item = value[index] as unknown;
+      const redacted = redactSecrets(item, depth + 1);
+      if (redacted !== item) (copy ??= [...value])[index] = redacted;
+    }
+    return (copy ?? value) as T;
   }
-  return paths;
+  const prototype = Object.getPrototypeOf(value) as unknown;
+  if (prototype !== Object.prototype && prototype !== null) return value; // errors, dates, buffers: serializers handle them
+  let copy: Record<string, unknown> | undefined;
+  for (const key in value) {
+    const item = (value as Record<string, unknown>)[key];
+    const redacted = SECRET_SET.has(key.toLowerCase()) ? '[redacted]' : redactSecrets(item, depth + 1);
+    if (redacted !== item) (copy ??= { ...(value as Record<string, unknown>) })[key] = redacted;
+  }
+  return (copy ?? value) as T;
 }
 
 /**
