@@ -1,4 +1,4 @@
-import { createGraphQLMetrics, createLabelBucket, createServiceRegistry, MAX_OPERATION_NAMES, OTHER_LABEL, Registry } from '../src';
+import { createGraphQLMetrics, createLabelBucket, createServiceRegistry, MAX_OPERATION_NAMES, OTHER_LABEL, redactSecrets, Registry } from '../src';
 
 describe('bounded labels', () => {
   it('keeps the first N distinct values and buckets the rest as __other', () => {
@@ -30,5 +30,28 @@ describe('bounded labels', () => {
     const text = await registry.metrics();
     expect(text).toContain('meridian_graphql_errors_total{operation="Me",code="FORBIDDEN",service="svc"} 2');
     expect(registry).toBeInstanceOf(Registry);
+  });
+});
+
+describe('redactSecrets', () => {
+  it('replaces secret properties at any depth, in arrays, whatever the letter case', () => {
+    const input = { user: 'ada', list: [{ refreshToken: 'r' }, 'plain'], a: { b: { c: { d: { Password: 'p', TOTPSecret: 's' } } } } };
+    expect(redactSecrets(input)).toEqual({
+      user: 'ada',
+      list: [{ refreshToken: '[redacted]' }, 'plain'],
+      a: { b: { c: { d: { Password: '[redacted]', TOTPSecret: '[redacted]' } } } },
+    });
+    expect(input.list[0]).toEqual({ refreshToken: 'r' }); // the caller's object is not modified
+  });
+
+  it('returns the same object when there is nothing to redact, and leaves errors to serializers', () => {
+    const clean = { operation: 'Me', nested: { durationMs: 3 } };
+    expect(redactSecrets(clean)).toBe(clean);
+    const err = new Error('boom');
+    const at = new Date();
+    const redacted = redactSecrets({ err, at, password: 'p' });
+    expect(redacted.err).toBe(err);
+    expect(redacted.at).toBe(at);
+    expect(redacted.password).toBe('[redacted]');
   });
 });
