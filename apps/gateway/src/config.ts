@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
-import { envSchemas, parseEnv } from '@meridian/service-kit';
+import { envSchemas, parseEnv, telemetryConfig, telemetryShape } from '@meridian/service-kit';
 import { findRepoRoot, SUPERGRAPH_CONFIG_FILE, SUPERGRAPH_FILE } from '@meridian/composition';
 import type { ProtectionOptions } from './protection';
 
@@ -61,6 +61,7 @@ export function loadGatewayConfig(env: Record<string, string | undefined> = proc
       READINESS_TIMEOUT_MS: envSchemas.durationMs(2_000, 100, 60_000),
       NODE_ENV: envSchemas.nodeEnv(),
       LOG_LEVEL: envSchemas.logLevel(),
+      ...telemetryShape(),
     },
     env,
   );
@@ -127,6 +128,7 @@ export function loadGatewayConfig(env: Record<string, string | undefined> = proc
     readinessTimeoutMs: parsed.READINESS_TIMEOUT_MS,
     production: parsed.NODE_ENV === 'production',
     logLevel: parsed.LOG_LEVEL,
+    telemetry: telemetryConfig(parsed),
     /** Routing URL overrides (<NAME>_SUBGRAPH_URL) are read from here. */
     env,
   };

@@ -21,6 +21,7 @@ import { serveGraphQLOverWebSocket, type WebSocketLimits } from './subscriptions
 import { createGatewayProtection, type ProtectionOptions } from './protection';
 import { createSubgraphClients, type SubgraphClientHooks, type SubgraphClientOptions, type SubgraphDataSource } from './subgraphs/subgraphClient';
 import { createSupergraphSource, type ReloadResult } from './supergraph/supergraphSource';
+import { createGatewayObservability } from './observability';
 
 export interface GatewayContext {
   viewer: Viewer;
@@ -81,7 +82,8 @@ export function createGateway(deps: GatewayDeps): Gateway {
   const routingUrls = resolveRoutingUrls(readSupergraphConfig(deps.supergraphConfigPath), deps.env ?? process.env);
   const shutdown = deps.shutdown ?? { timeoutMs: 25_000, delayMs: 0 };
   const requestTimeoutMs = deps.requestTimeoutMs ?? 20_000;
-  const clients = createSubgraphClients({ client: deps.subgraphClient, hooks: deps.subgraphHooks });
+  const observability = createGatewayObservability({ logger: deps.logger, stats: () => stats() });
+  const clients = createSubgraphClients({ client: deps.subgraphClient, hooks: combineHooks(observability.subgraphHooks, deps.subgraphHooks) });
   // Routing URLs from supergraph.yaml and <NAME>_SUBGRAPH_URL win over the supergraph's own.
   const supergraphUrls = new Map<string, string>();
   const dataSourceFor = (name: string, url?: string) => {
@@ -153,6 +155,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
       deps.production
         ? ApolloServerPluginLandingPageDisabled()
         : ApolloServerPluginLandingPageLocalDefault({ footer: false, includeCookies: false }),
+      observability.plugin,
     ],
   });
 
@@ -168,6 +171,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
   }
   app.get('/readyz', readiness.handler);
   app.use(closeConnectionsWhileDraining(readiness));
+  app.get('/metrics', observability.metricsRoute);
   const gate = createSubscriptionGate({ planner: () => planner, hub: () => hub, limits: deps.subscriptionLimits });
   const webSockets = serveGraphQLOverWebSocket({
     httpServer,
@@ -182,12 +186,16 @@ export function createGateway(deps: GatewayDeps): Gateway {
   webSockets.wsServer.options.maxPayload = protection.options.maxBodyBytes;
 
   async function buildContext(req: express.Request): Promise<GatewayContext> {
-    const requestId = (req.headers['x-request-id'] as string | undefined) ?? randomUUID();
+    const requestId = (req.res?.locals.requestId as string | undefined) ?? (req.headers['x-request-id'] as string | undefined) ?? randomUUID();
     const authorization = req.headers.authorization || undefined;
     // A bad or expired token is a 401 here, before any subgraph is called.
     const viewer = await (protection.viewerFor(req) ?? deps.verifier.viewerFromAuthorization(authorization));
     const client = { ip: req.socket.remoteAddress, userAgent: req.headers['user-agent'] };
     return { viewer, requestId, authorization, client, deadline: Date.now() + requestTimeoutMs };
+  }
+
+  function stats() {
+    return { ...hub.stats(), openWebSockets: webSockets.openConnections(), upstreamSockets: upstream.size() };
   }
 
   let started: Promise<void> | undefined;
@@ -198,6 +206,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     app.use(
       '/graphql',
       protection.cors,
+      observability.tracing,
       protection.parseBody,
       protection.guard,
       createHttpSubscriptionHandler({ planner: () => planner, gate, buildContext }),
@@ -234,6 +243,16 @@ export function createGateway(deps: GatewayDeps): Gateway {
     reloadSupergraph: () => supergraph.reload(),
     readiness,
     subgraphs: () => clients.all(),
-    stats: () => ({ ...hub.stats(), openWebSockets: webSockets.openConnections(), upstreamSockets: upstream.size() }),
+    stats,
+  };
+}
+
+/** Calls every set of subgraph client hooks (metrics and tracing, plus any the caller passes). */
+function combineHooks(...sets: Array<SubgraphClientHooks | undefined>): SubgraphClientHooks {
+  const all = sets.filter((set): set is SubgraphClientHooks => Boolean(set));
+  return {
+    onRequest: (subgraph, headers, context) => all.forEach((set) => set.onRequest?.(subgraph, headers, context)),
+    onFetch: (subgraph, durationMs, outcome, attempts) => all.forEach((set) => set.onFetch?.(subgraph, durationMs, outcome, attempts)),
+    onCircuit: (subgraph, state) => all.forEach((set) => set.onCircuit?.(subgraph, state)),
   };
 }

@@ -1,5 +1,6 @@
 import type { Logger, ServiceHandle } from '@meridian/service-kit';
 import { createTokenVerifier } from '@meridian/tokens';
+import { initTracing } from '@meridian/observability';
 import type { GatewayConfig } from './config';
 import { createGateway, type Gateway } from './server';
 import type { SubgraphClientHooks } from './subgraphs/subgraphClient';
@@ -14,6 +15,7 @@ export interface GatewayHandle extends ServiceHandle {
 
 export async function startGatewayService(options: { config: GatewayConfig; logger: Logger; subgraphHooks?: SubgraphClientHooks }): Promise<GatewayHandle> {
   const { config, logger } = options;
+  initTracing({ serviceName: config.telemetry.serviceName ?? 'gateway', ...config.telemetry });
   const gateway = createGateway({ ...config, verifier: createTokenVerifier(config.tokens), logger, subgraphHooks: options.subgraphHooks });
   const running = await gateway.listen(config.port, config.host);
   return {

@@ -5,7 +5,18 @@ import { startNotificationService, loadNotificationConfig } from '@meridian/noti
 import { startAnalyticsService, loadAnalyticsConfig } from '@meridian/analytics-subgraph';
 import { startGatewayService, loadGatewayConfig, type GatewayHandle } from '@meridian/gateway';
 import { createPlatformEventBus } from '@meridian/domain-events';
-import { createLogger, startWithCleanup, type Logger, type PlatformEventBus, type ServiceHandle } from '@meridian/service-kit';
+import {
+  createLogger as createServiceLogger,
+  parseEnv,
+  startWithCleanup,
+  telemetryConfig,
+  telemetryShape,
+  type LogDestination,
+  type Logger,
+  type PlatformEventBus,
+  type ServiceHandle,
+} from '@meridian/service-kit';
+import { initTracing } from '@meridian/observability';
 
 type Env = Record<string, string | undefined>;
 type StartSubgraph = (env: Env, bus: PlatformEventBus, logger: Logger) => Promise<ServiceHandle>;
@@ -26,6 +37,8 @@ export interface PlatformOptions {
    * variables each service reads when it runs alone. Defaults to process.env.
    */
   env?: Env;
+  /** Where every service's JSON log lines go (tests capture them); default stdout. */
+  logDestination?: LogDestination;
   /** Called as each service comes up. */
   onServiceStarted?: (service: ServiceHandle) => void;
 }
@@ -47,6 +60,10 @@ export interface Platform {
 export function startPlatform(options: PlatformOptions = {}): Promise<Platform> {
   const env = { ...process.env, ...options.env };
   const logLevel = env.LOG_LEVEL ?? 'info';
+  const createLogger = (name: string, level: string) => createServiceLogger(name, level, options.logDestination);
+  // One process hosts every service: its spans are exported as one `service.name`.
+  const telemetry = telemetryConfig(parseEnv(telemetryShape(), env));
+  initTracing({ serviceName: telemetry.serviceName ?? 'meridian', ...telemetry });
   return startWithCleanup(async (stack) => {
     const bus = createPlatformEventBus({
       redisUrl: env.REDIS_URL,

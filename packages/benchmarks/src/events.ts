@@ -180,6 +180,7 @@ CREATE TABLE outbox_events (
   aggregate_id TEXT NOT NULL,
   occurred_at TIMESTAMPTZ(3) NOT NULL,
   traceparent TEXT,
+  request_id TEXT,
   payload JSONB NOT NULL,
   published_at TIMESTAMPTZ(3),
   attempts INTEGER NOT NULL DEFAULT 0

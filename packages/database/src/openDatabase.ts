@@ -28,6 +28,8 @@ export interface Database {
   migrate(): Promise<string[]>;
   /** Release what openDatabase opened (the PGlite instance). Disconnect PrismaClients first. */
   close(): Promise<void>;
+  /** Connection pool figures for metrics (PostgreSQL); undefined for PGlite (one in-process connection). */
+  poolStats(): { total: number; idle: number; waiting: number } | undefined;
 }
 
 /**
@@ -46,12 +48,14 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
 
 function openPostgres(databaseUrl: string, migrationsDir: string): Database {
   const { connectionString, schema } = parsePostgresUrl(databaseUrl);
+  // Our own pool (so its figures can be read for metrics), handed over to PrismaClient: it ends on $disconnect().
+  const pool = new pg.Pool({ connectionString });
   return {
     kind: 'postgres',
-    // PrismaClient owns this adapter's pool: it opens on first query and ends on $disconnect().
-    adapter: new PrismaPg({ connectionString }, schema ? { schema } : undefined),
+    adapter: new PrismaPg(pool, { ...(schema ? { schema } : {}), disposeExternalPool: true }),
     migrate: () => migratePostgres(connectionString, migrationsDir, schema),
     close: async () => undefined,
+    poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
   };
 }
 
@@ -68,6 +72,7 @@ export function createPGliteDatabase(db: PGliteClient, migrationsDir: string): D
       closed = true;
       await db.close();
     },
+    poolStats: () => undefined,
   };
 }
 

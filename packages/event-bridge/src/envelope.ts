@@ -18,6 +18,8 @@ export interface EventEnvelope<TType extends string = string, TPayload = unknown
   readonly occurredAt: string;
   /** W3C trace context of the operation that produced the event. */
   readonly traceparent?: string;
+  /** Id of the request that produced the event (logged by consumers next to the trace id). */
+  readonly requestId?: string;
   readonly payload: TPayload;
 }
 
@@ -48,6 +50,7 @@ export const envelopeSchema = z.object({
   aggregateId: z.string().min(1),
   occurredAt: z.iso.datetime({ offset: true }),
   traceparent: z.string().regex(TRACEPARENT_PATTERN, 'expected a W3C traceparent').optional(),
+  requestId: z.string().min(1).max(128).optional(),
   payload: z.unknown(),
 });
 

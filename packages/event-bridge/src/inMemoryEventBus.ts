@@ -12,6 +12,7 @@ import type {
   Subscription,
 } from './eventBus';
 import { consoleLogger } from './eventBus';
+import { handleWithTelemetry, recordDeadLetter, recordPublished } from './telemetry';
 import {
   SerialQueue,
   backoffDelay,
@@ -84,6 +85,7 @@ export function createInMemoryEventBus<TEvent extends EventEnvelope>(
   }
 
   function addDeadLetter(group: string, event: unknown, error: string, attempts: number) {
+    recordDeadLetter(group, event);
     const list = deadLetters.get(group) ?? [];
     list.push({ group, event, error, attempts, failedAt: new Date().toISOString() });
     deadLetters.set(group, list);
@@ -138,7 +140,10 @@ export function createInMemoryEventBus<TEvent extends EventEnvelope>(
     const stopped = () => closed || member.closed;
     return deliverBatch(items, {
       maxAttempts: member.retry.maxAttempts,
-      handle: (batch, attempt) => member.handler(batch.map((item) => item.event), { group: group.name, attempt, partition: partitionIndex }),
+      handle: (batch, attempt) => {
+        const events = batch.map((item) => item.event);
+        return handleWithTelemetry(group.name, events, attempt, () => member.handler(events, { group: group.name, attempt, partition: partitionIndex }));
+      },
       done: () => undefined,
       deadLetter: async (item, error, attempts) => addDeadLetter(group.name, item.raw, errorMessage(error), attempts),
       retry: async (item, attempt, error) => {
@@ -204,6 +209,7 @@ export function createInMemoryEventBus<TEvent extends EventEnvelope>(
         registry.validate(event);
         return jsonCopy(event);
       });
+      recordPublished(copies);
       for (const copy of copies) {
         log.push(copy);
         for (const group of groups.values()) enqueue(group, copy);

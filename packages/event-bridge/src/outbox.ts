@@ -1,3 +1,4 @@
+import { currentRequestId, currentTraceparent } from '@meridian/observability';
 import type { EventEnvelope } from './envelope';
 import type { EventBus, EventBusLogger } from './eventBus';
 import { consoleLogger } from './eventBus';
@@ -18,6 +19,7 @@ export interface OutboxEventRow {
   aggregateId: string;
   occurredAt: Date;
   traceparent: string | null;
+  requestId: string | null;
   payload: OutboxJsonObject;
 }
 
@@ -44,20 +46,23 @@ export interface TransactionRunner<TTx> {
  * the business change commits.
  */
 export async function writeOutbox(tx: OutboxWriter, events: EventEnvelope | readonly EventEnvelope[]): Promise<void> {
-  const list = (Array.isArray(events) ? events : [events]) as readonly EventEnvelope[];
-  if (list.length === 0) return;
+  const given = (Array.isArray(events) ? events : [events]) as readonly EventEnvelope[];
+  if (given.length === 0) return;
+  // Events built outside the request (e.g. by hand in tests) still get the trace context of the writer.
+  const list = given.map(withActiveTrace);
   if (typeof tx.$executeRaw === 'function') {
     // One statement whatever the batch size: column arrays unnested into rows. Prisma's createMany
     // compiles a new query plan per row count, which costs more CPU than the insert itself.
     await tx.$executeRaw`
-      INSERT INTO outbox_events (id, type, version, source, aggregate_id, occurred_at, traceparent, payload)
-      SELECT id, type, version, source, aggregate_id, occurred_at::timestamptz, traceparent, payload::jsonb
+      INSERT INTO outbox_events (id, type, version, source, aggregate_id, occurred_at, traceparent, request_id, payload)
+      SELECT id, type, version, source, aggregate_id, occurred_at::timestamptz, traceparent, request_id, payload::jsonb
       FROM unnest(
         ${list.map((event) => event.id)}::text[], ${list.map((event) => event.type)}::text[],
         ${list.map((event) => event.version)}::int[], ${list.map((event) => event.source)}::text[],
         ${list.map((event) => event.aggregateId)}::text[], ${list.map((event) => new Date(event.occurredAt).toISOString())}::text[],
-        ${list.map((event) => event.traceparent ?? null)}::text[], ${list.map((event) => JSON.stringify(event.payload))}::text[]
-      ) AS rows (id, type, version, source, aggregate_id, occurred_at, traceparent, payload)`;
+        ${list.map((event) => event.traceparent ?? null)}::text[], ${list.map((event) => event.requestId ?? null)}::text[],
+        ${list.map((event) => JSON.stringify(event.payload))}::text[]
+      ) AS rows (id, type, version, source, aggregate_id, occurred_at, traceparent, request_id, payload)`;
     return;
   }
   await tx.outboxEvent.createMany({
@@ -69,6 +74,7 @@ export async function writeOutbox(tx: OutboxWriter, events: EventEnvelope | read
       aggregateId: event.aggregateId,
       occurredAt: new Date(event.occurredAt),
       traceparent: event.traceparent ?? null,
+      requestId: event.requestId ?? null,
       payload: jsonCopy(event.payload) as OutboxJsonObject,
     })),
   });
@@ -101,6 +107,7 @@ interface PendingRow {
   aggregate_id: string;
   occurred_at: Date | string;
   traceparent: string | null;
+  request_id: string | null;
   payload: unknown;
 }
 
@@ -137,7 +144,7 @@ export function createOutboxRelay<TTx extends RawSqlClient>(options: OutboxRelay
           const [lock] = await tx.$queryRaw<{ locked: boolean }[]>`SELECT pg_try_advisory_xact_lock(${RELAY_LOCK_KEY}) AS locked`;
           if (!lock?.locked) return -1;
           const rows = await tx.$queryRaw<PendingRow[]>`
-            SELECT id, type, version, source, aggregate_id, occurred_at, traceparent, payload
+            SELECT id, type, version, source, aggregate_id, occurred_at, traceparent, request_id, payload
             FROM outbox_events
             WHERE published_at IS NULL
             ORDER BY id
@@ -210,6 +217,13 @@ export function createOutboxRelay<TTx extends RawSqlClient>(options: OutboxRelay
   };
 }
 
+function withActiveTrace(event: EventEnvelope): EventEnvelope {
+  if (event.traceparent !== undefined && event.requestId !== undefined) return event;
+  const traceparent = event.traceparent ?? currentTraceparent();
+  const requestId = event.requestId ?? currentRequestId();
+  return { ...event, ...(traceparent ? { traceparent } : {}), ...(requestId ? { requestId } : {}) };
+}
+
 function toEnvelope(row: PendingRow): EventEnvelope {
   return {
     id: row.id,
@@ -219,6 +233,7 @@ function toEnvelope(row: PendingRow): EventEnvelope {
     aggregateId: row.aggregate_id,
     occurredAt: new Date(row.occurred_at).toISOString(),
     ...(row.traceparent ? { traceparent: row.traceparent } : {}),
+    ...(row.request_id ? { requestId: row.request_id } : {}),
     payload: typeof row.payload === 'string' ? (JSON.parse(row.payload) as unknown) : row.payload,
   };
 }

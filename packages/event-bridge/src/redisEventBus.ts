@@ -14,6 +14,7 @@ import type {
   Subscription,
 } from './eventBus';
 import { consoleLogger } from './eventBus';
+import { handleWithTelemetry, recordDeadLetter, recordPublished } from './telemetry';
 import {
   SerialQueue,
   Waker,
@@ -171,6 +172,7 @@ export function createRedisEventBus<TEvent extends EventEnvelope>(options: Redis
     );
     if (ack) transaction.xack(ack.key, group, ack.id);
     await transaction.exec();
+    recordDeadLetter(group, event);
     logger.error({ group, error, attempts }, 'event moved to dead letters');
   }
 
@@ -351,7 +353,10 @@ export function createRedisEventBus<TEvent extends EventEnvelope>(options: Redis
           const batch = items.slice(index, index + maxBatchSize);
           const finished = canContinue() ? await deliverBatch(batch, {
             maxAttempts: retry.maxAttempts,
-            handle: (list, attempt) => handler(list.map((item) => item.event), { group, attempt, partition }),
+            handle: (list, attempt) => {
+              const events = list.map((item) => item.event);
+              return handleWithTelemetry(group, events, attempt, () => handler(events, { group, attempt, partition }));
+            },
             done: (list) => void acks.push(...list.map((item) => item.id)),
             deadLetter: (item, error, attempts) => addDeadLetter(group, item.raw, errorMessage(error), attempts, { key, id: item.id }),
             retry: async (item, attempt, error) => {
@@ -658,6 +663,7 @@ export function createRedisEventBus<TEvent extends EventEnvelope>(options: Redis
       const results = await transaction.exec();
       const failure = results?.find(([error]) => error);
       if (!results || failure) throw new Error(`Publishing events failed: ${failure?.[0]?.message ?? 'transaction aborted'}`);
+      recordPublished(list);
     },
     subscribe: subscribe as EventBus<TEvent>['subscribe'],
     subscribeBatch: subscribeBatch as BatchEventBus<TEvent>['subscribeBatch'],

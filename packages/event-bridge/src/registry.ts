@@ -1,3 +1,4 @@
+import { currentRequestId, currentTraceparent } from '@meridian/observability';
 import type { z } from 'zod';
 import { EventValidationError, createEventId, envelopeSchema, formatIssuePath, type EventEnvelope } from './envelope';
 
@@ -118,6 +119,7 @@ export function createEventRegistry<const TDefinitions extends readonly EventDef
         aggregateId: envelope.aggregateId,
         occurredAt: envelope.occurredAt,
         ...(envelope.traceparent !== undefined ? { traceparent: envelope.traceparent } : {}),
+        ...(envelope.requestId !== undefined ? { requestId: envelope.requestId } : {}),
         payload: payload.data,
       };
       return validated as Event;
@@ -125,10 +127,19 @@ export function createEventRegistry<const TDefinitions extends readonly EventDef
   };
 }
 
+function traceFields(options: CreateEnvelopeOptions): { traceparent?: string; requestId?: string } {
+  const traceparent = options.traceparent ?? currentTraceparent();
+  const requestId = options.requestId ?? currentRequestId();
+  return { ...(traceparent ? { traceparent } : {}), ...(requestId ? { requestId } : {}) };
+}
+
 export interface CreateEnvelopeOptions {
   readonly id?: string;
   readonly occurredAt?: Date;
+  /** Defaults to the active trace context (the producing request's span). */
   readonly traceparent?: string;
+  /** Defaults to the active request's id (trace baggage). */
+  readonly requestId?: string;
 }
 
 /**
@@ -156,7 +167,7 @@ export function createEnvelope<TType extends string, TVersion extends number, TS
     source: definition.source,
     aggregateId: definition.aggregateId(parsed.data),
     occurredAt: (options.occurredAt ?? new Date()).toISOString(),
-    ...(options.traceparent !== undefined ? { traceparent: options.traceparent } : {}),
+    ...traceFields(options),
     payload: parsed.data,
   };
 }

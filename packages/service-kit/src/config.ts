@@ -51,6 +51,30 @@ export function resolveServiceDataDir(dataDir: string, service: string): string 
   return path.resolve(dataDir, service);
 }
 
+/** Tracing variables (every service and the gateway). Unset endpoint = nothing recorded or exported. */
+export function telemetryShape() {
+  return {
+    OTEL_EXPORTER_OTLP_ENDPOINT: envSchemas.optionalUrl(),
+    OTEL_TRACES_SAMPLE_RATIO: z.coerce.number().min(0).max(1).default(1),
+    OTEL_SERVICE_NAME: z.string().min(1).optional(),
+  };
+}
+
+export interface TelemetryConfig {
+  otlpEndpoint?: string;
+  sampleRatio: number;
+  /** `service.name` of exported spans; defaults to the service's own name. */
+  serviceName?: string;
+}
+
+export function telemetryConfig(parsed: { OTEL_EXPORTER_OTLP_ENDPOINT?: string; OTEL_TRACES_SAMPLE_RATIO: number; OTEL_SERVICE_NAME?: string }): TelemetryConfig {
+  return {
+    ...(parsed.OTEL_EXPORTER_OTLP_ENDPOINT ? { otlpEndpoint: parsed.OTEL_EXPORTER_OTLP_ENDPOINT } : {}),
+    sampleRatio: parsed.OTEL_TRACES_SAMPLE_RATIO,
+    ...(parsed.OTEL_SERVICE_NAME ? { serviceName: parsed.OTEL_SERVICE_NAME } : {}),
+  };
+}
+
 /** Variables every service reads, documented once in .env.example. */
 const platformShape = {
   DATA_DIR: envSchemas.dataDir(),
@@ -64,6 +88,7 @@ const platformShape = {
   SHUTDOWN_TIMEOUT_MS: envSchemas.durationMs(25_000, 1_000),
   SHUTDOWN_DELAY_MS: envSchemas.durationMs(0, 0, 60_000),
   READINESS_TIMEOUT_MS: envSchemas.durationMs(2_000, 100, 60_000),
+  ...telemetryShape(),
 };
 
 export const DEFAULT_JWKS_URL = 'http://127.0.0.1:4002/.well-known/jwks.json';
@@ -88,6 +113,7 @@ export interface ServiceConfig {
   shutdown: { timeoutMs: number; delayMs: number };
   /** Bound of each readiness check (database, Redis). */
   readinessTimeoutMs: number;
+  telemetry: TelemetryConfig;
 }
 
 /**
@@ -127,6 +153,7 @@ export function loadServiceConfig<S extends z.ZodRawShape = {}>(
     logLevel: platform.LOG_LEVEL,
     shutdown: { timeoutMs: platform.SHUTDOWN_TIMEOUT_MS, delayMs: platform.SHUTDOWN_DELAY_MS },
     readinessTimeoutMs: platform.READINESS_TIMEOUT_MS,
+    telemetry: telemetryConfig(platform),
     extra: parsed as z.infer<z.ZodObject<S>>,
   };
 }

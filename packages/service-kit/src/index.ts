@@ -1,5 +1,5 @@
-export { parseEnv, envSchemas, resolveServiceDataDir, loadServiceConfig, IN_MEMORY, DEFAULT_JWKS_URL, type ServiceConfig } from './config';
-export { createLogger, type Logger } from './logger';
+export { parseEnv, envSchemas, resolveServiceDataDir, loadServiceConfig, telemetryShape, telemetryConfig, IN_MEMORY, DEFAULT_JWKS_URL, type ServiceConfig, type TelemetryConfig } from './config';
+export { createLogger, type Logger, type LogDestination } from './logger';
 export { listen, closeServer, type RunningServer } from './http';
 export {
   createSubgraphServer,
@@ -17,3 +17,4 @@ export { streamEvents, DEFAULT_MAX_BUFFERED_EVENTS, type EventStreamOptions } fr
 export { attachWebSocketServer } from './websocket';
 export { closeConnectionsWhileDraining, createReadiness, type Readiness, type ReadinessCheck, type ReadinessReport } from './readiness';
 export { createRedisReadinessCheck } from './redisReadiness';
+export { createObservabilityPlugin, metricsHandler, requestIdOf, tracingMiddleware } from './observability';

@@ -5,6 +5,8 @@ import { createTokenVerifier, type TokenVerifier } from '@meridian/tokens';
 import { DEFAULT_JWKS_URL, type ServiceConfig } from './config';
 import { startWithCleanup, type ServiceHandle, type ShutdownStack } from './lifecycle';
 import { createLogger, type Logger } from './logger';
+import { observeServiceRuntime } from './runtimeMetrics';
+import { initTracing } from '@meridian/observability';
 import type { SubgraphServer } from './subgraph';
 import { createRedisReadinessCheck } from './redisReadiness';
 
@@ -43,6 +45,8 @@ export function startSubgraphService<TPrisma extends ServicePrisma>(
 ): Promise<ServiceHandle> {
   const { config } = options;
   const logger = options.logger ?? createLogger(config.service, config.logLevel);
+  // Process-wide; the first service of a process installs it (the launcher may have already).
+  initTracing({ serviceName: config.telemetry.serviceName ?? config.service, ...config.telemetry });
   return startWithCleanup(async (stack) => {
     let bus = options.bus;
     if (!bus) {
@@ -85,6 +89,7 @@ export function startSubgraphService<TPrisma extends ServicePrisma>(
       server.readiness.add('redis', redisCheck.check);
     }
     stack.defer('http', () => server.close());
+    observeServiceRuntime(server.metrics, { prisma, database });
     const running = await server.listen(config.port, config.host);
     ownUrl = running.url;
     logger.info({ url: `${running.url}/graphql` }, `${config.service} subgraph ready`);

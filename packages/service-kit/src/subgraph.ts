@@ -13,6 +13,8 @@ import { createErrorMasker } from '@meridian/errors';
 import type { TokenVerifier, Viewer } from '@meridian/tokens';
 import type { Logger } from './logger';
 import { listen, type RunningServer } from './http';
+import { createObservabilityPlugin, metricsHandler, requestIdOf, tracingMiddleware } from './observability';
+import { createServiceRegistry, type Registry } from '@meridian/observability';
 import { attachWebSocketServer } from './websocket';
 import { closeConnectionsWhileDraining, createReadiness, type Readiness } from './readiness';
 
@@ -49,6 +51,8 @@ export interface SubgraphServer {
   name: string;
   app: Express;
   httpServer: http.Server;
+  /** This service's Prometheus registry (served on `/metrics` with the process-wide metrics). */
+  metrics: Registry;
   /** Starts Apollo and listens; `port` 0 picks a free port. */
   listen(port: number, host?: string): Promise<RunningServer>;
   /** `/readyz` checks; more can be added (e.g. Redis), and `drain()` marks the start of shutdown. */
@@ -62,7 +66,7 @@ export interface SubgraphServer {
 
 /**
  * Builds (does not start) the HTTP server of one subgraph: `POST/GET /graphql`,
- * `/healthz`, `/readyz`. Every request's viewer comes from the forwarded bearer token,
+ * `/healthz`, `/readyz`, `/metrics`. Every request's viewer comes from the forwarded bearer token,
  * verified here again (zero trust: the gateway is not the only thing on the network).
  */
 export function createSubgraphServer<TContext extends BaseContext>(
@@ -72,6 +76,7 @@ export function createSubgraphServer<TContext extends BaseContext>(
   app.disable('x-powered-by');
   const httpServer = http.createServer(app);
   const schema = buildSubgraphSchema({ typeDefs: options.typeDefs, resolvers: options.resolvers as GraphQLResolverMap<unknown> });
+  const metrics = createServiceRegistry(options.name);
   const subscriptions = schema.getSubscriptionType() ? serveSubscriptions(schema, httpServer, options) : undefined;
   const readiness = createReadiness(options.name, options.readinessTimeoutMs);
   if (options.isReady) readiness.add('database', options.isReady);
@@ -88,6 +93,7 @@ export function createSubgraphServer<TContext extends BaseContext>(
       ApolloServerPluginLandingPageDisabled(),
       // Federated traces (ftv1) only feed Apollo's hosted studio, which we do not use.
       ApolloServerPluginInlineTraceDisabled(),
+      createObservabilityPlugin<TContext>({ registry: metrics, logger: options.logger, loggerOf: (context) => context.logger }),
       ...(options.plugins ?? []),
     ],
   });
@@ -97,6 +103,7 @@ export function createSubgraphServer<TContext extends BaseContext>(
   });
   app.get('/readyz', readiness.handler);
   app.use(closeConnectionsWhileDraining(readiness));
+  app.get('/metrics', metricsHandler(metrics));
   options.routes?.(app);
 
   let started: Promise<void> | undefined;
@@ -108,9 +115,10 @@ export function createSubgraphServer<TContext extends BaseContext>(
     app.use(
       '/graphql',
       express.json({ limit: '1mb' }),
+      tracingMiddleware(options.name),
       expressMiddleware(apollo, {
-        context: async ({ req }) => {
-          const requestId = headerValue(req.headers['x-request-id']) ?? randomUUID();
+        context: async ({ req, res }) => {
+          const requestId = (res.locals.requestId as string | undefined) ?? requestIdOf(req.headers['x-request-id']);
           const logger = options.logger.child({ requestId });
           const viewer = await options.verifier.viewerFromAuthorization(req.headers.authorization);
           // Subgraphs sit behind the gateway, which sets these; they are informational (sessions list), never trusted for access.
@@ -127,6 +135,7 @@ export function createSubgraphServer<TContext extends BaseContext>(
     app,
     httpServer,
     readiness,
+    metrics,
     async listen(port, host) {
       started ??= start();
       await started;
