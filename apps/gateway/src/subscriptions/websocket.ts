@@ -154,6 +154,9 @@ export function serveGraphQLOverWebSocket(deps: {
         });
         return 'errors' in opened ? { errors: opened.errors } : opened.iterator;
       },
+      // Query and mutation results arrive already formatted by Apollo (plain error objects, no
+      // toJSON): send them as they are instead of letting graphql-ws call toJSON on each error.
+      onNext: (_ctx, _id, _payload, _args, result) => result,
       onError: (_ctx, _id, _payload, errors) => {
         deps.logger.debug({ errors: errors.map((error) => error.message) }, 'websocket operation rejected');
       },
