@@ -1,4 +1,5 @@
 import { startWithCleanup } from '@meridian/service-kit';
+import { DEPLOYABLES, deploymentEnvironment, getDeployable, SUBGRAPH_NAMES, type SubgraphName, type Topology } from './deployment';
 import { startProcess, type RunningProcess } from './processes';
 
 export interface DistributedOptions {
@@ -15,14 +16,6 @@ export interface DistributedPlatform {
   stop(): Promise<void>;
 }
 
-const SUBGRAPHS = [
-  { name: 'auth', entry: 'subgraphs/auth/src/main.ts', portVariable: 'AUTH_PORT' },
-  { name: 'user', entry: 'subgraphs/user/src/main.ts', portVariable: 'USER_PORT' },
-  { name: 'task', entry: 'subgraphs/task/src/main.ts', portVariable: 'TASK_PORT' },
-  { name: 'notification', entry: 'subgraphs/notification/src/main.ts', portVariable: 'NOTIFICATION_PORT' },
-  { name: 'analytics', entry: 'subgraphs/analytics/src/main.ts', portVariable: 'ANALYTICS_PORT' },
-] as const;
-
 /**
  * Distributed mode on one machine: every service its own process, configured only by
  * environment, exactly as containers run them. Needs PostgreSQL (<SERVICE>_DATABASE_URL)
@@ -30,36 +23,48 @@ const SUBGRAPHS = [
  */
 export function startDistributedPlatform(options: DistributedOptions): Promise<DistributedPlatform> {
   const replicas = options.gatewayReplicas ?? options.ports?.gateway.length ?? 1;
+  const defaultPort = (name: string) => getDeployable(name).port;
   const ports = options.ports ?? {
-    auth: 4002,
-    user: 4001,
-    task: 4003,
-    notification: 4004,
-    analytics: 4005,
-    gateway: Array.from({ length: replicas }, (_, replica) => 4000 + replica * 10),
+    auth: defaultPort('auth'),
+    user: defaultPort('user'),
+    task: defaultPort('task'),
+    notification: defaultPort('notification'),
+    analytics: defaultPort('analytics'),
+    gateway: Array.from({ length: replicas }, (_, replica) => defaultPort('gateway') + replica * 10),
   };
   if (ports.gateway.length < replicas) throw new Error(`${replicas} gateway replicas need ${replicas} gateway ports.`);
-  const base: Record<string, string | undefined> = {
-    ...options.env,
-    JWKS_URL: `http://127.0.0.1:${ports.auth}/.well-known/jwks.json`,
-    AUTH_SUBGRAPH_URL: `http://127.0.0.1:${ports.auth}/graphql`,
-    USER_SUBGRAPH_URL: `http://127.0.0.1:${ports.user}/graphql`,
-    TASK_SUBGRAPH_URL: `http://127.0.0.1:${ports.task}/graphql`,
-    NOTIFICATION_SUBGRAPH_URL: `http://127.0.0.1:${ports.notification}/graphql`,
-    ANALYTICS_SUBGRAPH_URL: `http://127.0.0.1:${ports.analytics}/graphql`,
+  const missing = ['REDIS_URL', ...SUBGRAPH_NAMES.map((service) => `${service.toUpperCase()}_DATABASE_URL`)].filter((variable) => !options.env[variable]);
+  if (missing.length > 0) throw new Error(`Distributed mode needs ${missing.join(', ')} to be set.`);
+  // The same definition the compose file and the Kubernetes manifests are checked against;
+  // only the topology (hosts, ports, where databases live) is this machine's.
+  const topology: Topology = {
+    serviceUrl: (_service, port) => `http://127.0.0.1:${port}`,
+    port: (service) => (service === 'gateway' ? (ports.gateway[0] as number) : (ports[service as SubgraphName] as number)),
+    bindHost: '127.0.0.1',
+    databaseUrl: (service) => options.env[`${service.toUpperCase()}_DATABASE_URL`] as string,
+    redisUrl: options.env.REDIS_URL as string,
+    authSecretsKey: options.env.AUTH_SECRETS_KEY || undefined,
+    publicUrl: `http://127.0.0.1:${ports.gateway[0]}`,
+    nodeEnv: (options.env.NODE_ENV as Topology['nodeEnv'] | undefined) ?? 'development',
   };
-  for (const variable of ['REDIS_URL', ...SUBGRAPHS.map((subgraph) => `${subgraph.name.toUpperCase()}_DATABASE_URL`)]) {
-    if (!base[variable]) throw new Error(`Distributed mode needs ${variable} to be set.`);
-  }
+  // The rest of the environment (PATH, LOG_LEVEL, EVENT_STREAM_PREFIX...) passes through.
+  const envOf = (name: string): Record<string, string | undefined> => {
+    const inherited = { ...options.env };
+    for (const variable of Object.keys(inherited)) {
+      if (variable.endsWith('_DATABASE_URL') || variable.endsWith('_SUBGRAPH_URL')) delete inherited[variable];
+    }
+    return { ...inherited, ...deploymentEnvironment(name, topology) };
+  };
+  const subgraphs = DEPLOYABLES.filter((deployable) => deployable.kind === 'subgraph');
   return startWithCleanup(async (stack) => {
     const processes: RunningProcess[] = [];
     const started = await Promise.all(
-      SUBGRAPHS.map((subgraph) =>
+      subgraphs.map((subgraph) =>
         startProcess({
           name: subgraph.name,
           entry: subgraph.entry,
-          env: { ...base, [subgraph.portVariable]: String(ports[subgraph.name]) },
-          healthUrl: `http://127.0.0.1:${ports[subgraph.name]}/healthz`,
+          env: envOf(subgraph.name),
+          healthUrl: `http://127.0.0.1:${ports[subgraph.name as SubgraphName]}${subgraph.probes?.readiness ?? '/healthz'}`,
         }).then((running) => {
           stack.defer(subgraph.name, () => running.stop());
           return running;
@@ -72,9 +77,9 @@ export function startDistributedPlatform(options: DistributedOptions): Promise<D
       const port = ports.gateway[replica] as number;
       const gateway = await startProcess({
         name: `gateway-${replica + 1}`,
-        entry: 'apps/gateway/src/main.ts',
-        env: { ...base, GATEWAY_PORT: String(port) },
-        healthUrl: `http://127.0.0.1:${port}/healthz`,
+        entry: getDeployable('gateway').entry,
+        env: { ...envOf('gateway'), GATEWAY_PORT: String(port) },
+        healthUrl: `http://127.0.0.1:${port}${getDeployable('gateway').probes?.readiness ?? '/healthz'}`,
       });
       stack.defer(gateway.name, () => gateway.stop());
       processes.push(gateway);

@@ -1,0 +1,68 @@
+/**
+ * Bundles every deployable into `dist/<service>/main.js` (one CommonJS file per service), the
+ * layout the production image runs. Workspace packages (@meridian/*) are compiled into the
+ * bundle; every other package stays external and comes from the image's production-only
+ * node_modules. Files the code reads next to itself at run time (the SDL, the common-password
+ * list) are copied beside the bundle, because a bundle's `__dirname` is its own folder.
+ *
+ *   tsx docker/scripts/bundle.ts [outDir] [service...]
+ */
+import { copyFileSync, mkdirSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { build, type Plugin } from 'esbuild';
+import { DEPLOYABLES, type Deployable } from '@meridian/launcher';
+
+const root = path.resolve(__dirname, '..', '..');
+
+/** Keeps third-party packages external (installed in the image), bundles our own. */
+const externalThirdParty: Plugin = {
+  name: 'external-third-party',
+  setup(builder) {
+    builder.onResolve({ filter: /^[^./]/ }, (args) => {
+      if (args.path.startsWith('@meridian/')) return undefined;
+      return { path: args.path, external: true };
+    });
+  },
+};
+
+export async function bundleDeployable(deployable: Deployable, outDir: string): Promise<string> {
+  if (!deployable.entry.endsWith('.ts')) throw new Error(`${deployable.name}: ${deployable.entry} is not a TypeScript entry`);
+  const target = path.join(outDir, deployable.name);
+  rmSync(target, { recursive: true, force: true });
+  mkdirSync(target, { recursive: true });
+  const outfile = path.join(target, 'main.js');
+  await build({
+    entryPoints: [path.join(root, deployable.entry)],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    sourcemap: 'linked',
+    logLevel: 'warning',
+    plugins: [externalThirdParty],
+  });
+  for (const asset of deployable.assets) copyFileSync(path.join(root, asset), path.join(target, path.basename(asset)));
+  return outfile;
+}
+
+async function main(argv: string[]): Promise<void> {
+  const [outArg, ...names] = argv;
+  const outDir = path.resolve(outArg ?? path.join(root, 'dist'));
+  const bundled = DEPLOYABLES.filter((deployable) => deployable.entry.endsWith('.ts'));
+  const unknown = names.filter((name) => !bundled.some((deployable) => deployable.name === name));
+  if (unknown.length > 0) {
+    throw new Error(`Unknown service(s): ${unknown.join(', ')}; expected one of ${bundled.map((d) => d.name).join(', ')}`);
+  }
+  for (const deployable of bundled.filter((d) => names.length === 0 || names.includes(d.name))) {
+    const outfile = await bundleDeployable(deployable, outDir);
+    console.log(`${deployable.name}: ${path.relative(process.cwd(), outfile)}`);
+  }
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).catch((error: unknown) => {
+    console.error(`error: ${error instanceof Error ? error.message : String(error)}`);
+    process.exitCode = 1;
+  });
+}
