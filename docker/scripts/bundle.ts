@@ -40,7 +40,7 @@ export async function bundleDeployable(deployable: Deployable, outDir: string): 
     format: 'cjs',
     sourcemap: 'linked',
     logLevel: 'warning',
-    plugins: [externalThirdParty],
+    plugins: deployable.bundleDependencies ? [] : [externalThirdParty],
   });
   for (const asset of deployable.assets) copyFileSync(path.join(root, asset), path.join(target, path.basename(asset)));
   return outfile;
