@@ -252,6 +252,15 @@ function peerMatches(peer: Peer, other: Endpoint, policyNamespace: string): bool
  * both the sender's egress and the receiver's ingress must allow the connection.
  */
 export function allowed(policies: NetworkPolicy[], namespace: string, from: Endpoint, to: Endpoint, port: number): boolean {
+  return allowedSide(policies, namespace, from, 'Egress', to, port) && allowedSide(policies, namespace, to, 'Ingress', from, port);
+}
+
+/** Whether `from`'s own egress policies let it open a connection (whatever the receiver allows). */
+export function egressAllows(policies: NetworkPolicy[], namespace: string, from: Endpoint, to: Endpoint, port: number): boolean {
+  return allowedSide(policies, namespace, from, 'Egress', to, port);
+}
+
+function allowedSide(policies: NetworkPolicy[], namespace: string, pod: Endpoint, direction: 'Ingress' | 'Egress', other: Endpoint, port: number): boolean {
   const side = (pod: Endpoint, direction: 'Ingress' | 'Egress', other: Endpoint): boolean => {
     if ('ip' in pod || pod.namespace !== namespace) return true; // outside the policies' reach
     const applying = policies.filter(
@@ -269,5 +278,5 @@ export function allowed(policies: NetworkPolicy[], namespace: string, from: Endp
       }),
     );
   };
-  return side(from, 'Egress', to) && side(to, 'Ingress', from);
+  return side(pod, direction, other);
 }
