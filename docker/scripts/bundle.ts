@@ -1,13 +1,14 @@
 /**
- * Bundles every deployable into `dist/<service>/main.js` (one CommonJS file per service), the
- * layout the production image runs. Workspace packages (@meridian/*) are compiled into the
+ * Bundles each deployable into one file at its `bundle` path under the output folder
+ * (`dist/<service>/main.js`; the dashboard's server keeps its repository path), the layout the
+ * production images run. Workspace packages (@meridian/*) are compiled into the
  * bundle; every other package stays external and comes from the image's production-only
  * node_modules. Files the code reads next to itself at run time (the SDL, the common-password
  * list) are copied beside the bundle, because a bundle's `__dirname` is its own folder.
  *
  *   tsx docker/scripts/bundle.ts [outDir] [service...]
  */
-import { copyFileSync, mkdirSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { build, type Plugin } from 'esbuild';
 import { DEPLOYABLES, type Deployable } from '@meridian/launcher';
@@ -26,18 +27,20 @@ const externalThirdParty: Plugin = {
 };
 
 export async function bundleDeployable(deployable: Deployable, outDir: string): Promise<string> {
-  if (!deployable.entry.endsWith('.ts')) throw new Error(`${deployable.name}: ${deployable.entry} is not a TypeScript entry`);
-  const target = path.join(outDir, deployable.name);
-  rmSync(target, { recursive: true, force: true });
+  if (!existsSync(path.join(root, deployable.entry))) throw new Error(`${deployable.name}: entry ${deployable.entry} does not exist`);
+  const outfile = path.join(outDir, deployable.bundle);
+  const target = path.dirname(outfile);
   mkdirSync(target, { recursive: true });
-  const outfile = path.join(target, 'main.js');
+  const esm = deployable.bundle.endsWith('.mjs');
   await build({
     entryPoints: [path.join(root, deployable.entry)],
     outfile,
     bundle: true,
     platform: 'node',
     target: 'node20',
-    format: 'cjs',
+    format: esm ? 'esm' : 'cjs',
+    // Bundled CommonJS dependencies may still call require() from an ES module bundle.
+    ...(esm ? { banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" } } : {}),
     sourcemap: 'linked',
     logLevel: 'warning',
     plugins: deployable.bundleDependencies ? [] : [externalThirdParty],
@@ -49,7 +52,7 @@ export async function bundleDeployable(deployable: Deployable, outDir: string): 
 async function main(argv: string[]): Promise<void> {
   const [outArg, ...names] = argv;
   const outDir = path.resolve(outArg ?? path.join(root, 'dist'));
-  const bundled = DEPLOYABLES.filter((deployable) => deployable.entry.endsWith('.ts'));
+  const bundled = DEPLOYABLES;
   const unknown = names.filter((name) => !bundled.some((deployable) => deployable.name === name));
   if (unknown.length > 0) {
     throw new Error(`Unknown service(s): ${unknown.join(', ')}; expected one of ${bundled.map((d) => d.name).join(', ')}`);

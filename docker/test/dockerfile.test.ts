@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { DEPLOYABLES } from '@meridian/launcher';
 import { effective, readDockerfile, stageChain } from './support';
 
@@ -18,14 +19,18 @@ describe('docker/Dockerfile', () => {
   it.each(DEPLOYABLES.map((deployable) => deployable.name))('%s runs the bundle the build stage writes for it', (name) => {
     const deployable = DEPLOYABLES.find((d) => d.name === name)!;
     const command = `${effective(stages, name, 'ENTRYPOINT') ?? ''} ${effective(stages, name, 'CMD') ?? ''}`;
-    expect(command).toContain(`dist/${name}/main.js`);
+    expect(command).toContain(`"${deployable.bundle}"`);
+    // Its own stage copies the bundle from where the build stage wrote it to where it runs.
     const own = stageChain(stages, name)[0]!;
-    const copies = own.instructions.filter((instruction) => instruction.keyword === 'COPY').map((instruction) => instruction.args);
-    expect(copies.some((args) => args.includes(`--from=build`) && args.includes(`/out/dist/${name}`))).toBe(true);
+    const copies = own.instructions
+      .filter((instruction) => instruction.keyword === 'COPY' && instruction.args.includes('--from=build'))
+      .map((instruction) => instruction.args.split(/\s+/).slice(-2) as [string, string]);
+    expect(
+      copies.some(([from, to]) => `/out/${deployable.bundle}`.startsWith(`${from}/`) && path.posix.join(to, path.posix.relative(from, `/out/${deployable.bundle}`)) === deployable.bundle),
+    ).toBe(true);
     const build = stages.find((stage) => stage.name === 'build')!;
     const bundles = build.instructions.filter((instruction) => instruction.keyword === 'RUN' && instruction.args.includes('docker/scripts/bundle.ts'));
-    expect(bundles.some((run) => new RegExp(`bundle\\.ts /out/dist [a-z ]*\\b${name}\\b`).test(run.args))).toBe(true);
-    expect(deployable.entry.endsWith('.ts')).toBe(true);
+    expect(bundles.some((run) => new RegExp(`bundle\\.ts /out [a-z ]*\\b${name}\\b`).test(run.args))).toBe(true);
   });
 
   it.each(DEPLOYABLES.filter((deployable) => deployable.probes).map((deployable) => deployable.name))(

@@ -28,7 +28,7 @@ interface Running {
 }
 
 function start(app: string, name: string, env: Record<string, string>): Running {
-  const child = spawn(process.execPath, ['--enable-source-maps', `dist/${name}/main.js`], {
+  const child = spawn(process.execPath, ['--enable-source-maps', getDeployable(name).bundle], {
     cwd: app,
     // Nothing of this machine's environment leaks in but PATH: the image sets nothing else.
     env: { PATH: process.env.PATH ?? '', ...env },
@@ -108,7 +108,7 @@ async function waitForStatus(running: Running, url: string, deadlineMs = 90_000)
 
   it('the migration image creates each service’s database and applies its migrations, given only that database’s URL', () => {
     for (const service of SUBGRAPH_NAMES) {
-      const result = spawnSync(process.execPath, ['dist/migrate/main.js', 'migrate', service], {
+      const result = spawnSync(process.execPath, [getDeployable('migrate').bundle, 'migrate', service], {
         cwd: app,
         env: { PATH: process.env.PATH ?? '', ...migrationEnvironment(service, topology) },
         encoding: 'utf8',

@@ -20,6 +20,12 @@ export interface Deployable {
   probes?: { liveness: string; readiness: string };
   /** Files read at run time next to the code (`__dirname`), copied beside the bundle. */
   assets: string[];
+  /**
+   * Where its production bundle lives, relative to the image's working directory (and to the
+   * bundle script's output folder). The dashboard keeps its repository layout, so that its
+   * server finds its static files (`../dist`) as it does in development.
+   */
+  bundle: string;
   /** Bundle third-party packages too (the image then needs no node_modules). */
   bundleDependencies?: boolean;
 }
@@ -33,6 +39,7 @@ const subgraph = (name: string, port: number, assets: string[] = []): Deployable
   hostVariable: `${name.toUpperCase()}_HOST`,
   probes: { liveness: '/healthz', readiness: '/readyz' },
   assets: [`subgraphs/${name}/src/schema.graphql`, ...assets],
+  bundle: `dist/${name}/main.js`,
 });
 
 export const SUBGRAPH_NAMES = ['auth', 'user', 'task', 'notification', 'analytics'] as const;
@@ -54,6 +61,7 @@ export const DEPLOYABLES: readonly Deployable[] = [
     // The gateway serves no /readyz yet (it is ready once it listens): both probes use /healthz.
     probes: { liveness: '/healthz', readiness: '/healthz' },
     assets: [],
+    bundle: 'dist/gateway/main.js',
   },
   {
     name: 'dashboard',
@@ -64,6 +72,8 @@ export const DEPLOYABLES: readonly Deployable[] = [
     hostVariable: 'DASHBOARD_HOST',
     probes: { liveness: '/healthz', readiness: '/healthz' },
     assets: [],
+    // An ES module package: bundled as ESM (import.meta.url keeps working).
+    bundle: 'apps/dashboard/server/main.mjs',
     bundleDependencies: true,
   },
   {
@@ -73,6 +83,7 @@ export const DEPLOYABLES: readonly Deployable[] = [
     entry: 'packages/database/src/cli.ts',
     port: 0,
     assets: [],
+    bundle: 'dist/migrate/main.js',
   },
 ];
 
