@@ -9,6 +9,7 @@
  *   tsx docker/scripts/bundle.ts [outDir] [service...]
  */
 import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
+import { isBuiltin } from 'node:module';
 import path from 'node:path';
 import { build, type Plugin } from 'esbuild';
 import { DEPLOYABLES, type Deployable } from '@meridian/launcher';
@@ -26,13 +27,25 @@ const externalThirdParty: Plugin = {
   },
 };
 
-export async function bundleDeployable(deployable: Deployable, outDir: string): Promise<string> {
+export interface Bundle {
+  outfile: string;
+  /** Packages the bundle loads from node_modules at run time (the image must install them). */
+  externalPackages: string[];
+}
+
+/** `@scope/name/sub/path` -> `@scope/name`; `name/sub` -> `name`. */
+function packageName(specifier: string): string {
+  const parts = specifier.split('/');
+  return specifier.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0]!;
+}
+
+export async function bundleDeployable(deployable: Deployable, outDir: string): Promise<Bundle> {
   if (!existsSync(path.join(root, deployable.entry))) throw new Error(`${deployable.name}: entry ${deployable.entry} does not exist`);
   const outfile = path.join(outDir, deployable.bundle);
   const target = path.dirname(outfile);
   mkdirSync(target, { recursive: true });
   const esm = deployable.bundle.endsWith('.mjs');
-  await build({
+  const result = await build({
     entryPoints: [path.join(root, deployable.entry)],
     outfile,
     bundle: true,
@@ -43,10 +56,17 @@ export async function bundleDeployable(deployable: Deployable, outDir: string): 
     ...(esm ? { banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" } } : {}),
     sourcemap: 'linked',
     logLevel: 'warning',
+    metafile: true,
     plugins: deployable.bundleDependencies ? [] : [externalThirdParty],
   });
   for (const asset of deployable.assets) copyFileSync(path.join(root, asset), path.join(target, path.basename(asset)));
-  return outfile;
+  const externalPackages = new Set<string>();
+  for (const output of Object.values(result.metafile.outputs)) {
+    for (const imported of output.imports) {
+      if (imported.external && !imported.path.startsWith('node:') && !isBuiltin(imported.path)) externalPackages.add(packageName(imported.path));
+    }
+  }
+  return { outfile, externalPackages: [...externalPackages].sort() };
 }
 
 async function main(argv: string[]): Promise<void> {
@@ -58,7 +78,7 @@ async function main(argv: string[]): Promise<void> {
     throw new Error(`Unknown service(s): ${unknown.join(', ')}; expected one of ${bundled.map((d) => d.name).join(', ')}`);
   }
   for (const deployable of bundled.filter((d) => names.length === 0 || names.includes(d.name))) {
-    const outfile = await bundleDeployable(deployable, outDir);
+    const { outfile } = await bundleDeployable(deployable, outDir);
     console.log(`${deployable.name}: ${path.relative(process.cwd(), outfile)}`);
   }
 }

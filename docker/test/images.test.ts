@@ -67,7 +67,7 @@ async function waitForStatus(running: Running, url: string, deadlineMs = 90_000)
   let topology: Topology;
 
   beforeAll(async () => {
-    for (const deployable of [...backend, getDeployable('migrate')]) await bundleDeployable(deployable, path.join(app, 'dist'));
+    for (const deployable of [...backend, getDeployable('migrate')]) await bundleDeployable(deployable, app);
     // What the runtime stage copies from the repository, and the production node_modules
     // (here: the repository's, which is a superset).
     for (const file of ['supergraph.yaml', 'supergraph.graphql', 'prisma']) cpSync(path.join(repoRoot, file), path.join(app, file), { recursive: true });
