@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
-import { DEPLOYABLES, deploymentEnvironment, isSecretVariable, migrationEnvironment, SUBGRAPH_NAMES, type Topology } from '@meridian/launcher';
+import { DEPLOYABLES, deploymentEnvironment, isSecretVariable, migrationEnvironment, planDistributedProcesses, SUBGRAPH_NAMES, type Topology } from '@meridian/launcher';
 import { deploymentProblems, dockerDir, interpolate, readDockerfile, repoRoot, sampleSecrets, supergraphRoutingUrls, variablesReadBy } from './support';
 
 interface ComposeService {
@@ -115,6 +115,26 @@ describe('docker/compose.yaml', () => {
     const example = readFileSync(path.join(dockerDir, 'compose.env.example'), 'utf8');
     const needed = new Set([...readFileSync(path.join(dockerDir, 'compose.yaml'), 'utf8').matchAll(/\$\{([A-Z0-9_]+):\?/g)].map((match) => match[1]!));
     for (const variable of needed) expect(example).toMatch(new RegExp(`^${variable}=`, 'm'));
+  });
+
+  it('is what the distributed launcher (and its test) runs: the same variables for every process, its own database only', () => {
+    const secrets = sampleSecrets();
+    const planned = planDistributedProcesses({
+      env: { PATH: '/usr/bin', NODE_ENV: 'production', REDIS_URL: 'redis://127.0.0.1:6379', AUTH_SECRETS_KEY: secrets.AUTH_SECRETS_KEY, ...Object.fromEntries(SUBGRAPH_NAMES.map((s) => [`${s.toUpperCase()}_DATABASE_URL`, secrets[`${s.toUpperCase()}_DATABASE_URL`]])) },
+      gatewayReplicas: 2,
+    });
+    expect(planned.map((process) => process.name).sort()).toEqual([...SUBGRAPH_NAMES, 'gateway-1', 'gateway-2'].sort());
+    for (const process of planned) {
+      const composeName = process.name.replace(/-\d+$/, '');
+      const composeVariables = Object.keys(service(composeName).environment ?? {});
+      const launched = Object.keys(process.env).filter((variable) => process.env[variable] !== undefined);
+      expect({ process: process.name, missing: composeVariables.filter((variable) => !launched.includes(variable)) }).toEqual({ process: process.name, missing: [] });
+      const databases = launched.filter((variable) => variable.endsWith('_DATABASE_URL'));
+      expect({ process: process.name, databases }).toEqual({ process: process.name, databases: composeVariables.filter((variable) => variable.endsWith('_DATABASE_URL')) });
+      // And the launcher's values pass the same parser checks, but for the bind address.
+      const problems = deploymentProblems(composeName, process.env).filter((problem) => !/listens on 127\.0\.0\.1|listens on \d+, the deployment says/.test(problem));
+      expect(problems).toEqual([]);
+    }
   });
 
   it('publishes only the dashboard; runs two gateway replicas; keeps Redis streams on disk', () => {

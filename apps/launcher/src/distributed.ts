@@ -16,12 +16,23 @@ export interface DistributedPlatform {
   stop(): Promise<void>;
 }
 
+/** One process of the distributed platform, before it is started. */
+export interface PlannedProcess {
+  name: string;
+  entry: string;
+  env: Record<string, string | undefined>;
+  healthUrl: string;
+  /** The gateway's GraphQL URL, for gateway replicas. */
+  graphqlUrl?: string;
+}
+
 /**
- * Distributed mode on one machine: every service its own process, configured only by
- * environment, exactly as containers run them. Needs PostgreSQL (<SERVICE>_DATABASE_URL)
- * with migrations applied (`npm run db:migrate`) and Redis (REDIS_URL).
+ * The processes of the distributed platform and the environment of each: the deployment
+ * definition's environment (the one the compose file and the Kubernetes manifests are checked
+ * against) in this machine's topology, over the caller's environment (PATH, LOG_LEVEL,
+ * EVENT_STREAM_PREFIX...), minus other services' database URLs. Subgraphs first, then gateways.
  */
-export function startDistributedPlatform(options: DistributedOptions): Promise<DistributedPlatform> {
+export function planDistributedProcesses(options: DistributedOptions): PlannedProcess[] {
   const replicas = options.gatewayReplicas ?? options.ports?.gateway.length ?? 1;
   const defaultPort = (name: string) => getDeployable(name).port;
   const ports = options.ports ?? {
@@ -35,8 +46,6 @@ export function startDistributedPlatform(options: DistributedOptions): Promise<D
   if (ports.gateway.length < replicas) throw new Error(`${replicas} gateway replicas need ${replicas} gateway ports.`);
   const missing = ['REDIS_URL', ...SUBGRAPH_NAMES.map((service) => `${service.toUpperCase()}_DATABASE_URL`)].filter((variable) => !options.env[variable]);
   if (missing.length > 0) throw new Error(`Distributed mode needs ${missing.join(', ')} to be set.`);
-  // The same definition the compose file and the Kubernetes manifests are checked against;
-  // only the topology (hosts, ports, where databases live) is this machine's.
   const topology: Topology = {
     serviceUrl: (_service, port) => `http://127.0.0.1:${port}`,
     port: (service) => (service === 'gateway' ? (ports.gateway[0] as number) : (ports[service as SubgraphName] as number)),
@@ -47,43 +56,54 @@ export function startDistributedPlatform(options: DistributedOptions): Promise<D
     publicUrl: `http://127.0.0.1:${ports.gateway[0]}`,
     nodeEnv: (options.env.NODE_ENV as Topology['nodeEnv'] | undefined) ?? 'development',
   };
-  // The rest of the environment (PATH, LOG_LEVEL, EVENT_STREAM_PREFIX...) passes through.
-  const envOf = (name: string): Record<string, string | undefined> => {
-    const inherited = { ...options.env };
-    for (const variable of Object.keys(inherited)) {
-      if (variable.endsWith('_DATABASE_URL') || variable.endsWith('_SUBGRAPH_URL')) delete inherited[variable];
-    }
-    return { ...inherited, ...deploymentEnvironment(name, topology) };
-  };
-  const subgraphs = DEPLOYABLES.filter((deployable) => deployable.kind === 'subgraph');
+  const inherited = Object.fromEntries(
+    Object.entries(options.env).filter(([variable]) => !variable.endsWith('_DATABASE_URL') && !variable.endsWith('_SUBGRAPH_URL')),
+  );
+  const envOf = (name: string) => ({ ...inherited, ...deploymentEnvironment(name, topology) });
+  const gateway = getDeployable('gateway');
+  return [
+    ...DEPLOYABLES.filter((deployable) => deployable.kind === 'subgraph').map((subgraph) => ({
+      name: subgraph.name,
+      entry: subgraph.entry,
+      env: envOf(subgraph.name),
+      healthUrl: `http://127.0.0.1:${ports[subgraph.name as SubgraphName]}${subgraph.probes?.readiness ?? '/healthz'}`,
+    })),
+    ...ports.gateway.slice(0, replicas).map((port, replica) => ({
+      name: `gateway-${replica + 1}`,
+      entry: gateway.entry,
+      env: { ...envOf('gateway'), [gateway.portVariable as string]: String(port) },
+      healthUrl: `http://127.0.0.1:${port}${gateway.probes?.readiness ?? '/healthz'}`,
+      graphqlUrl: `http://127.0.0.1:${port}/graphql`,
+    })),
+  ];
+}
+
+/**
+ * Distributed mode on one machine: every service its own process, configured only by
+ * environment, exactly as containers run them. Needs PostgreSQL (<SERVICE>_DATABASE_URL)
+ * with migrations applied (`npm run db:migrate`) and Redis (REDIS_URL).
+ */
+export function startDistributedPlatform(options: DistributedOptions): Promise<DistributedPlatform> {
+  const planned = planDistributedProcesses(options);
+  const subgraphs = planned.filter((process) => process.graphqlUrl === undefined);
+  const gateways = planned.filter((process) => process.graphqlUrl !== undefined);
   return startWithCleanup(async (stack) => {
     const processes: RunningProcess[] = [];
     const started = await Promise.all(
-      subgraphs.map((subgraph) =>
-        startProcess({
-          name: subgraph.name,
-          entry: subgraph.entry,
-          env: envOf(subgraph.name),
-          healthUrl: `http://127.0.0.1:${ports[subgraph.name as SubgraphName]}${subgraph.probes?.readiness ?? '/healthz'}`,
-        }).then((running) => {
-          stack.defer(subgraph.name, () => running.stop());
+      subgraphs.map((spec) =>
+        startProcess(spec).then((running) => {
+          stack.defer(spec.name, () => running.stop());
           return running;
         }),
       ),
     );
     processes.push(...started);
     const gatewayUrls: string[] = [];
-    for (let replica = 0; replica < replicas; replica += 1) {
-      const port = ports.gateway[replica] as number;
-      const gateway = await startProcess({
-        name: `gateway-${replica + 1}`,
-        entry: getDeployable('gateway').entry,
-        env: { ...envOf('gateway'), GATEWAY_PORT: String(port) },
-        healthUrl: `http://127.0.0.1:${port}${getDeployable('gateway').probes?.readiness ?? '/healthz'}`,
-      });
+    for (const spec of gateways) {
+      const gateway = await startProcess(spec);
       stack.defer(gateway.name, () => gateway.stop());
       processes.push(gateway);
-      gatewayUrls.push(`http://127.0.0.1:${port}/graphql`);
+      gatewayUrls.push(spec.graphqlUrl as string);
     }
     return { gatewayUrls, processes, stop: () => stack.stop() };
   });

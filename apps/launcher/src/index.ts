@@ -1,5 +1,5 @@
 export { startPlatform, type Platform, type PlatformOptions } from './platform';
-export { startDistributedPlatform, type DistributedPlatform, type DistributedOptions } from './distributed';
+export { planDistributedProcesses, startDistributedPlatform, type DistributedPlatform, type DistributedOptions, type PlannedProcess } from './distributed';
 export {
   DEPLOYABLES,
   SUBGRAPH_NAMES,
