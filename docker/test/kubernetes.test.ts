@@ -151,6 +151,8 @@ const scaled = DEPLOYABLES.filter((deployable) => deployable.kind === 'gateway' 
     expect(autoscaler.spec.scaleTargetRef).toEqual({ apiVersion: 'apps/v1', kind: 'Deployment', name });
     expect(autoscaler.spec.minReplicas).toBeGreaterThanOrEqual(2);
     expect(autoscaler.spec.maxReplicas).toBeGreaterThan(autoscaler.spec.minReplicas);
+    // A replica count in the Deployment would reset the autoscaler's on every apply.
+    expect(find('Deployment', name).spec.replicas).toBeUndefined();
   });
 
   it('routes the gateway to each subgraph of supergraph.yaml through that subgraph’s Service, on its routing URL’s port and path', () => {
