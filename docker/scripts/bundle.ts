@@ -78,6 +78,11 @@ async function main(argv: string[]): Promise<void> {
     throw new Error(`Unknown service(s): ${unknown.join(', ')}; expected one of ${bundled.map((d) => d.name).join(', ')}`);
   }
   for (const deployable of bundled.filter((d) => names.length === 0 || names.includes(d.name))) {
+    // Without names: every deployable whose entry exists (the dashboard server may not yet).
+    if (names.length === 0 && !existsSync(path.join(root, deployable.entry))) {
+      console.log(`${deployable.name}: skipped, ${deployable.entry} does not exist`);
+      continue;
+    }
     const { outfile } = await bundleDeployable(deployable, outDir);
     console.log(`${deployable.name}: ${path.relative(process.cwd(), outfile)}`);
   }
