@@ -1,7 +1,7 @@
 /** One Jest run over every workspace. Tests are TypeScript, transpiled by SWC (type checking is `npm run typecheck`). */
 module.exports = {
   testEnvironment: 'node',
-  roots: ['<rootDir>/packages', '<rootDir>/subgraphs', '<rootDir>/apps'],
+  roots: ['<rootDir>/packages', '<rootDir>/subgraphs', '<rootDir>/apps', '<rootDir>/docker'],
   testMatch: ['**/?(*.)test.ts'],
   testPathIgnorePatterns: ['/node_modules/', '/dist/'],
   transform: {

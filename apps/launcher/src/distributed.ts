@@ -1,4 +1,5 @@
 import { startWithCleanup } from '@meridian/service-kit';
+import { DEPLOYABLES, deploymentEnvironment, getDeployable, SUBGRAPH_NAMES, type SubgraphName, type Topology } from './deployment';
 import { startProcess, type RunningProcess } from './processes';
 
 export interface DistributedOptions {
@@ -15,13 +16,67 @@ export interface DistributedPlatform {
   stop(): Promise<void>;
 }
 
-const SUBGRAPHS = [
-  { name: 'auth', entry: 'subgraphs/auth/src/main.ts', portVariable: 'AUTH_PORT' },
-  { name: 'user', entry: 'subgraphs/user/src/main.ts', portVariable: 'USER_PORT' },
-  { name: 'task', entry: 'subgraphs/task/src/main.ts', portVariable: 'TASK_PORT' },
-  { name: 'notification', entry: 'subgraphs/notification/src/main.ts', portVariable: 'NOTIFICATION_PORT' },
-  { name: 'analytics', entry: 'subgraphs/analytics/src/main.ts', portVariable: 'ANALYTICS_PORT' },
-] as const;
+/** One process of the distributed platform, before it is started. */
+export interface PlannedProcess {
+  name: string;
+  entry: string;
+  env: Record<string, string | undefined>;
+  healthUrl: string;
+  /** The gateway's GraphQL URL, for gateway replicas. */
+  graphqlUrl?: string;
+}
+
+/**
+ * The processes of the distributed platform and the environment of each: the deployment
+ * definition's environment (the one the compose file and the Kubernetes manifests are checked
+ * against) in this machine's topology, over the caller's environment (PATH, LOG_LEVEL,
+ * EVENT_STREAM_PREFIX...), minus other services' database URLs. Subgraphs first, then gateways.
+ */
+export function planDistributedProcesses(options: DistributedOptions): PlannedProcess[] {
+  const replicas = options.gatewayReplicas ?? options.ports?.gateway.length ?? 1;
+  const defaultPort = (name: string) => getDeployable(name).port;
+  const ports = options.ports ?? {
+    auth: defaultPort('auth'),
+    user: defaultPort('user'),
+    task: defaultPort('task'),
+    notification: defaultPort('notification'),
+    analytics: defaultPort('analytics'),
+    gateway: Array.from({ length: replicas }, (_, replica) => defaultPort('gateway') + replica * 10),
+  };
+  if (ports.gateway.length < replicas) throw new Error(`${replicas} gateway replicas need ${replicas} gateway ports.`);
+  const missing = ['REDIS_URL', ...SUBGRAPH_NAMES.map((service) => `${service.toUpperCase()}_DATABASE_URL`)].filter((variable) => !options.env[variable]);
+  if (missing.length > 0) throw new Error(`Distributed mode needs ${missing.join(', ')} to be set.`);
+  const topology: Topology = {
+    serviceUrl: (_service, port) => `http://127.0.0.1:${port}`,
+    port: (service) => (service === 'gateway' ? (ports.gateway[0] as number) : (ports[service as SubgraphName] as number)),
+    bindHost: '127.0.0.1',
+    databaseUrl: (service) => options.env[`${service.toUpperCase()}_DATABASE_URL`] as string,
+    redisUrl: options.env.REDIS_URL as string,
+    authSecretsKey: options.env.AUTH_SECRETS_KEY || undefined,
+    publicUrl: `http://127.0.0.1:${ports.gateway[0]}`,
+    nodeEnv: (options.env.NODE_ENV as Topology['nodeEnv'] | undefined) ?? 'development',
+  };
+  const inherited = Object.fromEntries(
+    Object.entries(options.env).filter(([variable]) => !variable.endsWith('_DATABASE_URL') && !variable.endsWith('_SUBGRAPH_URL')),
+  );
+  const envOf = (name: string) => ({ ...inherited, ...deploymentEnvironment(name, topology) });
+  const gateway = getDeployable('gateway');
+  return [
+    ...DEPLOYABLES.filter((deployable) => deployable.kind === 'subgraph').map((subgraph) => ({
+      name: subgraph.name,
+      entry: subgraph.entry,
+      env: envOf(subgraph.name),
+      healthUrl: `http://127.0.0.1:${ports[subgraph.name as SubgraphName]}${subgraph.probes?.readiness ?? '/healthz'}`,
+    })),
+    ...ports.gateway.slice(0, replicas).map((port, replica) => ({
+      name: `gateway-${replica + 1}`,
+      entry: gateway.entry,
+      env: { ...envOf('gateway'), [gateway.portVariable as string]: String(port) },
+      healthUrl: `http://127.0.0.1:${port}${gateway.probes?.readiness ?? '/healthz'}`,
+      graphqlUrl: `http://127.0.0.1:${port}/graphql`,
+    })),
+  ];
+}
 
 /**
  * Distributed mode on one machine: every service its own process, configured only by
@@ -29,56 +84,26 @@ const SUBGRAPHS = [
  * with migrations applied (`npm run db:migrate`) and Redis (REDIS_URL).
  */
 export function startDistributedPlatform(options: DistributedOptions): Promise<DistributedPlatform> {
-  const replicas = options.gatewayReplicas ?? options.ports?.gateway.length ?? 1;
-  const ports = options.ports ?? {
-    auth: 4002,
-    user: 4001,
-    task: 4003,
-    notification: 4004,
-    analytics: 4005,
-    gateway: Array.from({ length: replicas }, (_, replica) => 4000 + replica * 10),
-  };
-  if (ports.gateway.length < replicas) throw new Error(`${replicas} gateway replicas need ${replicas} gateway ports.`);
-  const base: Record<string, string | undefined> = {
-    ...options.env,
-    JWKS_URL: `http://127.0.0.1:${ports.auth}/.well-known/jwks.json`,
-    AUTH_SUBGRAPH_URL: `http://127.0.0.1:${ports.auth}/graphql`,
-    USER_SUBGRAPH_URL: `http://127.0.0.1:${ports.user}/graphql`,
-    TASK_SUBGRAPH_URL: `http://127.0.0.1:${ports.task}/graphql`,
-    NOTIFICATION_SUBGRAPH_URL: `http://127.0.0.1:${ports.notification}/graphql`,
-    ANALYTICS_SUBGRAPH_URL: `http://127.0.0.1:${ports.analytics}/graphql`,
-  };
-  for (const variable of ['REDIS_URL', ...SUBGRAPHS.map((subgraph) => `${subgraph.name.toUpperCase()}_DATABASE_URL`)]) {
-    if (!base[variable]) throw new Error(`Distributed mode needs ${variable} to be set.`);
-  }
+  const planned = planDistributedProcesses(options);
+  const subgraphs = planned.filter((process) => process.graphqlUrl === undefined);
+  const gateways = planned.filter((process) => process.graphqlUrl !== undefined);
   return startWithCleanup(async (stack) => {
     const processes: RunningProcess[] = [];
     const started = await Promise.all(
-      SUBGRAPHS.map((subgraph) =>
-        startProcess({
-          name: subgraph.name,
-          entry: subgraph.entry,
-          env: { ...base, [subgraph.portVariable]: String(ports[subgraph.name]) },
-          healthUrl: `http://127.0.0.1:${ports[subgraph.name]}/healthz`,
-        }).then((running) => {
-          stack.defer(subgraph.name, () => running.stop());
+      subgraphs.map((spec) =>
+        startProcess(spec).then((running) => {
+          stack.defer(spec.name, () => running.stop());
           return running;
         }),
       ),
     );
     processes.push(...started);
     const gatewayUrls: string[] = [];
-    for (let replica = 0; replica < replicas; replica += 1) {
-      const port = ports.gateway[replica] as number;
-      const gateway = await startProcess({
-        name: `gateway-${replica + 1}`,
-        entry: 'apps/gateway/src/main.ts',
-        env: { ...base, GATEWAY_PORT: String(port) },
-        healthUrl: `http://127.0.0.1:${port}/healthz`,
-      });
+    for (const spec of gateways) {
+      const gateway = await startProcess(spec);
       stack.defer(gateway.name, () => gateway.stop());
       processes.push(gateway);
-      gatewayUrls.push(`http://127.0.0.1:${port}/graphql`);
+      gatewayUrls.push(spec.graphqlUrl as string);
     }
     return { gatewayUrls, processes, stop: () => stack.stop() };
   });

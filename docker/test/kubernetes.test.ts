@@ -1,0 +1,285 @@
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseAllDocuments } from 'yaml';
+import { DEPLOYABLES, deploymentEnvironment, getDeployable, isSecretVariable, migrationEnvironment, SUBGRAPH_NAMES, type Topology } from '@meridian/launcher';
+import {
+  allowed,
+  egressAllows,
+  deploymentProblems,
+  dockerDir,
+  readDockerfile,
+  sampleSecrets,
+  supergraphRoutingUrls,
+  variablesReadBy,
+  type Endpoint,
+  type NetworkPolicy,
+} from './support';
+
+// Manifests are checked as kustomize renders them (kubectl's built-in kustomize); without
+// kubectl there is nothing to render, and the suite says so instead of passing silently.
+function hasKubectl(): boolean {
+  try {
+    execFileSync('kubectl', ['version', '--client'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+interface Manifest {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+  spec?: any;
+  data?: Record<string, string>;
+  stringData?: Record<string, string>;
+}
+interface EnvVar {
+  name: string;
+  value?: string;
+  valueFrom?: { secretKeyRef?: { name: string; key: string }; configMapKeyRef?: { name: string; key: string } };
+}
+
+function render(overlay: string): Manifest[] {
+  const output = execFileSync('kubectl', ['kustomize', path.join(dockerDir, 'k8s', 'overlays', overlay)], { encoding: 'utf8' });
+  return parseAllDocuments(output).map((document) => document.toJS() as Manifest);
+}
+
+const k8sTopology: Topology = {
+  serviceUrl: (service, port) => `http://${service}:${port}`,
+  bindHost: '0.0.0.0',
+  databaseUrl: () => '<secret>',
+  redisUrl: '<secret>',
+  authSecretsKey: '<secret>',
+  publicUrl: '<config>',
+  nodeEnv: 'production',
+};
+
+const stages = new Set(readDockerfile().map((stage) => stage.name));
+const secretKeys = new Set(
+  readFileSync(path.join(dockerDir, 'k8s', 'secrets.env.example'), 'utf8')
+    .split('\n')
+    .map((line) => /^([A-Z0-9_]+)=/.exec(line)?.[1])
+    .filter((key): key is string => key !== undefined),
+);
+const overlays = ['dev', 'production'];
+const running = DEPLOYABLES.filter((deployable) => deployable.kind !== 'migrations');
+const scaled = DEPLOYABLES.filter((deployable) => deployable.kind === 'gateway' || deployable.kind === 'subgraph');
+
+(hasKubectl() ? describe : describe.skip).each(overlays)('Kubernetes overlay %s', (overlay) => {
+  const manifests = render(overlay);
+  const find = (kind: string, name: string): Manifest => {
+    const found = manifests.find((manifest) => manifest.kind === kind && manifest.metadata.name === name);
+    if (!found) throw new Error(`overlay ${overlay}: no ${kind} ${name}`);
+    return found;
+  };
+  const container = (workload: Manifest) => workload.spec.template.spec.containers[0] as {
+    image: string;
+    args?: string[];
+    env?: EnvVar[];
+    ports?: { name: string; containerPort: number }[];
+    readinessProbe?: { httpGet?: { path: string; port: string | number } };
+    livenessProbe?: { httpGet?: { path: string; port: string | number } };
+    resources?: { requests?: Record<string, string>; limits?: Record<string, string> };
+  };
+  const configMaps = manifests.filter((manifest) => manifest.kind === 'ConfigMap');
+  /** The environment a pod gets, secrets replaced by stand-ins of the right format. */
+  const resolve = (env: EnvVar[]): Record<string, string> => {
+    const secrets = sampleSecrets();
+    return Object.fromEntries(
+      env.map((variable) => {
+        if (variable.value !== undefined) return [variable.name, variable.value];
+        const secret = variable.valueFrom?.secretKeyRef;
+        if (secret) return [variable.name, secrets[secret.key] ?? ''];
+        const config = variable.valueFrom?.configMapKeyRef;
+        const map = configMaps.find((candidate) => candidate.metadata.name === config?.name);
+        const value = config ? map?.data?.[config.key] : undefined;
+        if (value === undefined) throw new Error(`${variable.name}: ConfigMap ${config?.name} has no key ${config?.key}`);
+        return [variable.name, value];
+      }),
+    );
+  };
+  const namespace = manifests.find((manifest) => manifest.kind === 'Deployment')?.metadata.namespace ?? 'default';
+
+  it.each(running.map((d) => d.name))('%s: sets the variables of the deployment definition, secrets from the Secret', (name) => {
+    const env = container(find('Deployment', name)).env ?? [];
+    const expected = deploymentEnvironment(name, k8sTopology);
+    expect(env.map((variable) => variable.name).sort()).toEqual(Object.keys(expected).sort());
+    for (const variable of env) {
+      if (isSecretVariable(variable.name)) {
+        expect({ variable: variable.name, ref: variable.valueFrom?.secretKeyRef }).toEqual({ variable: variable.name, ref: { name: 'meridian-secrets', key: variable.name } });
+        expect(secretKeys.has(variable.name)).toBe(true);
+      } else if (variable.value !== undefined) {
+        expect({ variable: variable.name, value: variable.value }).toEqual({ variable: variable.name, value: expected[variable.name] });
+      } else {
+        expect(variable.valueFrom?.configMapKeyRef).toBeDefined();
+      }
+    }
+  });
+
+  it.each(running.map((d) => d.name))('%s: its config parser accepts the pod environment for a distributed production run', (name) => {
+    const env = resolve(container(find('Deployment', name)).env ?? []);
+    expect(deploymentProblems(name, env)).toEqual([]);
+    const read = variablesReadBy(name, env);
+    expect(Object.keys(env).filter((variable) => !read.has(variable))).toEqual([]);
+  });
+
+  it.each(running.map((d) => d.name))('%s: image from an existing Dockerfile stage; probes on paths it serves, on its port; resources; non-root', (name) => {
+    const deployment = find('Deployment', name);
+    const main = container(deployment);
+    const deployable = getDeployable(name);
+    const stage = /(?:^|\/)meridian\/([a-z-]+)(?::|$)/.exec(main.image)?.[1];
+    expect({ image: main.image, stage: stage !== undefined && stages.has(stage) && stage === name }).toEqual({ image: main.image, stage: true });
+    const http = main.ports?.find((port) => port.name === 'http');
+    expect(http?.containerPort).toBe(deployable.port);
+    expect(main.livenessProbe?.httpGet).toEqual({ path: deployable.probes!.liveness, port: 'http' });
+    expect(main.readinessProbe?.httpGet).toEqual({ path: deployable.probes!.readiness, port: 'http' });
+    expect(main.resources?.requests?.cpu).toBeDefined();
+    expect(main.resources?.requests?.memory).toBeDefined();
+    expect(main.resources?.limits?.memory).toBeDefined();
+    expect(deployment.spec.template.spec.securityContext.runAsNonRoot).toBe(true);
+    const service = find('Service', name);
+    expect(service.spec.selector).toEqual(deployment.spec.selector.matchLabels);
+    expect(service.spec.ports).toEqual([{ name: 'http', port: deployable.port, targetPort: 'http' }]);
+    const budget = find('PodDisruptionBudget', name);
+    expect(budget.spec.selector.matchLabels).toEqual(deployment.spec.selector.matchLabels);
+  });
+
+  it.each(scaled.map((d) => d.name))('%s scales horizontally (HPA on its Deployment, at least 2 replicas)', (name) => {
+    const autoscaler = find('HorizontalPodAutoscaler', name);
+    expect(autoscaler.spec.scaleTargetRef).toEqual({ apiVersion: 'apps/v1', kind: 'Deployment', name });
+    expect(autoscaler.spec.minReplicas).toBeGreaterThanOrEqual(2);
+    expect(autoscaler.spec.maxReplicas).toBeGreaterThan(autoscaler.spec.minReplicas);
+    // A replica count in the Deployment would reset the autoscaler's on every apply.
+    expect(find('Deployment', name).spec.replicas).toBeUndefined();
+  });
+
+  it('routes the gateway to each subgraph of supergraph.yaml through that subgraph’s Service, on its routing URL’s port and path', () => {
+    const gatewayEnv = resolve(container(find('Deployment', 'gateway')).env ?? []);
+    for (const [subgraph, routingUrl] of Object.entries(supergraphRoutingUrls())) {
+      const url = new URL(gatewayEnv[`${subgraph.toUpperCase()}_SUBGRAPH_URL`] ?? 'http://missing');
+      const expected = new URL(routingUrl);
+      expect({ subgraph, port: url.port, path: url.pathname }).toEqual({ subgraph, port: expected.port, path: expected.pathname });
+      const service = find('Service', url.hostname);
+      expect(service.spec.ports[0].port).toBe(Number(expected.port));
+      expect(service.spec.selector['app.kubernetes.io/name']).toBe(subgraph);
+    }
+  });
+
+  it.each([...SUBGRAPH_NAMES])('runs a migration Job for %s with only its own database', (subgraph) => {
+    const job = find('Job', `migrate-${subgraph}`);
+    const main = container(job);
+    expect(stages.has(/meridian\/([a-z-]+)/.exec(main.image)?.[1] ?? '')).toBe(true);
+    expect(main.image).toMatch(/meridian\/migrate(:|$)/);
+    expect(main.args).toEqual(['migrate', subgraph]);
+    expect((main.env ?? []).map((variable) => variable.name).sort()).toEqual(Object.keys(migrationEnvironment(subgraph, k8sTopology)).sort());
+    const database = (main.env ?? []).find((variable) => variable.name.endsWith('_DATABASE_URL'));
+    expect(database?.valueFrom?.secretKeyRef).toEqual({ name: 'meridian-secrets', key: `${subgraph.toUpperCase()}_DATABASE_URL` });
+  });
+
+  it('inlines no secret: no Secret objects with data, no secret variable given a literal value', () => {
+    const inlined = manifests.filter((manifest) => manifest.kind === 'Secret' && (manifest.data || manifest.stringData)).map((manifest) => manifest.metadata.name);
+    expect(inlined).toEqual([]);
+    const literal: string[] = [];
+    for (const manifest of manifests) {
+      for (const pod of [manifest.spec?.template?.spec].filter(Boolean)) {
+        for (const c of [...(pod.containers ?? []), ...(pod.initContainers ?? [])] as { name: string; env?: EnvVar[]; args?: string[] }[]) {
+          for (const variable of c.env ?? []) {
+            if ((isSecretVariable(variable.name) || /PASSWORD|SECRET|_KEY$/.test(variable.name)) && variable.value !== undefined) {
+              literal.push(`${manifest.metadata.name}/${c.name}: ${variable.name}`);
+            }
+          }
+        }
+      }
+    }
+    expect(literal).toEqual([]);
+  });
+
+  it('exposes /graphql (WebSockets included) on the gateway and / on the dashboard through the Ingress', () => {
+    const ingress = find('Ingress', 'meridian');
+    const paths = ingress.spec.rules.flatMap((rule: any) => rule.http.paths) as { path: string; pathType: string; backend: { service: { name: string; port: { name: string } } } }[];
+    expect(paths.map((p) => [p.path, p.pathType, p.backend.service.name, p.backend.service.port.name])).toEqual([
+      ['/graphql', 'Prefix', 'gateway', 'http'],
+      ['/', 'Prefix', 'dashboard', 'http'],
+    ]);
+    // Long-lived WebSocket subscriptions outlive nginx's 60 s default read timeout.
+    expect(Number(ingress.metadata.annotations?.['nginx.ingress.kubernetes.io/proxy-read-timeout'])).toBeGreaterThanOrEqual(3600);
+    expect(Number(ingress.metadata.annotations?.['nginx.ingress.kubernetes.io/proxy-send-timeout'])).toBeGreaterThanOrEqual(3600);
+  });
+
+  describe('NetworkPolicies', () => {
+    const policies = manifests.filter((manifest) => manifest.kind === 'NetworkPolicy') as unknown as NetworkPolicy[];
+    const pod = (name: string): Endpoint => ({ namespace, labels: find('Deployment', name).spec.template.metadata.labels });
+    const ingressController: Endpoint = { namespace: 'ingress-nginx', labels: { 'app.kubernetes.io/name': 'ingress-nginx' } };
+    const elsewhere: Endpoint = { namespace: 'other', labels: { app: 'anything' } };
+    const internet: Endpoint = { ip: '203.0.113.7' };
+    /** Where service X's database is: the first peer its migration Job may reach on 5432. */
+    /**
+     * The endpoint a policy's egress rule on `port` names: an address, the pod of this overlay
+     * that matches its selector (e.g. the dev PostgreSQL), or else a pod carrying just those labels.
+     */
+    const peerOf = (policyName: string, port: number, synthetic = false): Endpoint => {
+      const policy = policies.find((candidate) => candidate.metadata.name === policyName);
+      const peer = policy?.spec.egress?.find((rule) => rule.ports?.some((p) => Number(p.port) === port))?.to?.[0];
+      if (peer?.ipBlock) return { ip: peer.ipBlock.cidr.split('/')[0]! };
+      const wanted = peer?.podSelector?.matchLabels;
+      if (!wanted) throw new Error(`NetworkPolicy ${policyName} names no peer on port ${port}`);
+      const workload = manifests.find(
+        (manifest) =>
+          ['Deployment', 'StatefulSet'].includes(manifest.kind) &&
+          Object.entries(wanted).every(([key, value]) => manifest.spec.template.metadata.labels?.[key] === value),
+      );
+      return { namespace, labels: synthetic || !workload ? { ...wanted } : workload.spec.template.metadata.labels };
+    };
+    /** Where service X's database is: the peer its migration Job may reach on 5432. */
+    const databaseOf = (subgraph: string, synthetic = false) => peerOf(`migrate-${subgraph}`, 5432, synthetic);
+    const redis = (subgraph: string) => peerOf(subgraph, 6379);
+
+    it('let the outside reach the gateway and the dashboard only, and only through the ingress controller', () => {
+      expect(allowed(policies, namespace, ingressController, pod('gateway'), 4000)).toBe(true);
+      expect(allowed(policies, namespace, ingressController, pod('dashboard'), 4100)).toBe(true);
+      for (const subgraph of SUBGRAPH_NAMES) {
+        const port = getDeployable(subgraph).port;
+        expect({ subgraph, fromIngress: allowed(policies, namespace, ingressController, pod(subgraph), port) }).toEqual({ subgraph, fromIngress: false });
+        expect({ subgraph, fromElsewhere: allowed(policies, namespace, elsewhere, pod(subgraph), port) }).toEqual({ subgraph, fromElsewhere: false });
+      }
+      expect(allowed(policies, namespace, elsewhere, pod('gateway'), 4000)).toBe(false);
+      expect(allowed(policies, namespace, pod('dashboard'), pod('gateway'), 4000)).toBe(true);
+      expect(allowed(policies, namespace, pod('dashboard'), pod('task'), getDeployable('task').port)).toBe(false);
+    });
+
+    it('let the gateway reach every subgraph, and subgraphs reach no other subgraph but auth’s JWKS', () => {
+      for (const target of SUBGRAPH_NAMES) {
+        const port = getDeployable(target).port;
+        expect({ target, fromGateway: allowed(policies, namespace, pod('gateway'), pod(target), port) }).toEqual({ target, fromGateway: true });
+        for (const source of SUBGRAPH_NAMES.filter((name) => name !== target)) {
+          expect({ source, target, open: allowed(policies, namespace, pod(source), pod(target), port) }).toEqual({ source, target, open: target === 'auth' });
+        }
+      }
+    });
+
+    it.each([...SUBGRAPH_NAMES])('let %s reach its own database and Redis, and no other database', (subgraph) => {
+      expect(allowed(policies, namespace, pod(subgraph), databaseOf(subgraph), 5432)).toBe(true);
+      expect(allowed(policies, namespace, pod(subgraph), redis(subgraph), 6379)).toBe(true);
+      for (const other of SUBGRAPH_NAMES.filter((name) => name !== subgraph)) {
+        // A database server of the other service alone (the dev overlay shares one server,
+        // which carries every database label; there, only credentials separate them).
+        const theirs = databaseOf(other, true);
+        expect({ subgraph, other, open: egressAllows(policies, namespace, pod(subgraph), theirs, 5432) }).toEqual({ subgraph, other, open: false });
+      }
+      expect(allowed(policies, namespace, pod(subgraph), internet, 5432)).toBe(false);
+      expect(allowed(policies, namespace, pod(subgraph), internet, 443)).toBe(false);
+    });
+
+    it.each([...SUBGRAPH_NAMES])('let the migration Job of %s reach only its own database', (subgraph) => {
+      const job: Endpoint = { namespace, labels: find('Job', `migrate-${subgraph}`).spec.template.metadata.labels };
+      expect(allowed(policies, namespace, job, databaseOf(subgraph), 5432)).toBe(true);
+      for (const other of SUBGRAPH_NAMES.filter((name) => name !== subgraph)) {
+        expect({ subgraph, other, open: egressAllows(policies, namespace, job, databaseOf(other, true), 5432) }).toEqual({ subgraph, other, open: false });
+      }
+      expect(allowed(policies, namespace, job, pod('auth'), 4002)).toBe(false);
+      expect(allowed(policies, namespace, job, internet, 443)).toBe(false);
+    });
+  });
+});
