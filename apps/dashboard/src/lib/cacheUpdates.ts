@@ -50,7 +50,7 @@ export function argumentsOfStoreFieldName(storeFieldName: string, fieldName: str
  * `tasks(filter)` list gains the task when it now matches its filter and loses it when it no
  * longer does (an assignment or a status change can move it in or out). DELETED evicts it.
  */
-export function applyTaskChange(cache: ApolloCache, change: TaskChange): void {
+export function applyTaskChange(cache: ApolloCache, change: Pick<TaskChange, 'kind' | 'taskId' | 'task'>): void {
   const task = change.task;
   const taskId = cache.identify({ __typename: 'Task', id: change.taskId });
   if (change.kind === 'DELETED' || !task) {

@@ -14,6 +14,8 @@ export interface DashboardClientOptions {
   wsUrl: string;
   store: TokenStore;
   withLock?: WithLock;
+  /** Refresh the access token this long before it expires (default 30 s). */
+  refreshMarginMs?: number;
   fetch?: typeof fetch;
   webSocketImpl?: unknown;
   onConnectionStatus?: (status: ConnectionStatus) => void;
@@ -52,7 +54,9 @@ export function createDashboardCache(): InMemoryCache {
  */
 export function createDashboardClient(options: DashboardClientOptions): DashboardClient {
   const auth = createAuthApi(options.httpUrl, options.fetch);
-  const session = new SessionManager({ store: options.store, refresh: auth.refreshSession, withLock: options.withLock ?? createInProcessLock() });
+  const session = new SessionManager({ store: options.store, refresh: auth.refreshSession, withLock: options.withLock ?? createInProcessLock(),
+    refreshMarginMs: options.refreshMarginMs,
+  });
   const subscriptions = new LiveSubscriptionLink({
     url: options.wsUrl,
     session,

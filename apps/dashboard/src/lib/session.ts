@@ -139,12 +139,17 @@ export class SessionManager {
       // Another tab may have refreshed while this one waited for the lock.
       const stored = this.options.store.load();
       if (!stored) throw new SessionExpiredError('You were signed out in another tab. Please sign in.');
-      if (stored.accessToken !== tokens.accessToken) return stored;
+      if (stored.accessToken !== tokens.accessToken) {
+        this.tokens = stored;
+        return stored;
+      }
       this.refreshCount += 1;
-      return this.options.refresh(stored.refreshToken);
+      const next = await this.options.refresh(stored.refreshToken);
+      // Saved before the lock is released, so the next tab in line sees the new pair.
+      this.setTokens(next);
+      return next;
     }).then(
       (next) => {
-        this.setTokens(next);
         this.emit({ type: 'refreshed' });
         return next;
       },
