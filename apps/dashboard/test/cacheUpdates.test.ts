@@ -196,7 +196,7 @@ describe('applyStatsUpdate', () => {
         totals: { __typename: 'StatsTotals', tasksCreated: 3, tasksCompleted: completed, activeUsers: 2, openTasks: 3 - completed, averageCompletionSeconds: null },
         days: [{ __typename: 'DailyStats', date: '2026-11-21', tasksCreated: 3, tasksCompleted: completed, activeUsers: 2 }],
         openTasksByStatus: [{ __typename: 'StatusCount', status: 'TODO', count: 3 - completed }],
-      }) as StatsUpdatedSubscription['statsUpdated'];
+      }) as unknown as StatsUpdatedSubscription['statsUpdated'];
     applyStatsUpdate(cache, 'LAST_7_DAYS', stats(0));
     applyStatsUpdate(cache, 'LAST_7_DAYS', stats(1));
     const data = cache.readQuery({ query: DashboardStatsDocument, variables: { preset: 'LAST_7_DAYS' } });

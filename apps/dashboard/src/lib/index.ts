@@ -1,5 +1,5 @@
 export { createDashboardClient, createDashboardCache, createBearerTokenLink, type DashboardClient, type DashboardClientOptions } from './dashboardClient';
-export { SessionManager, createMemoryTokenStore, createInProcessLock, type SessionTokens, type TokenStore, type WithLock, type RefreshSession } from './session';
+export { SessionManager, createMemoryTokenStore, createInProcessLock, type SessionTokens, type SessionEvent, type TokenStore, type WithLock, type RefreshSession } from './session';
 export { LiveSubscriptionLink, cursorOf, type ConnectionStatus } from './liveSubscriptionLink';
 export { createAuthApi, GraphQLRequestError, type AuthApi, type LogInOutcome } from './authApi';
 export { SessionExpiredError, GatewayUnavailableError, describeError, errorCode } from './errors';

@@ -41,6 +41,9 @@ export const STATUSES: { status: TaskStatus; label: string }[] = [
   { status: 'DONE', label: 'Done' },
 ];
 
+/** Selects whose empty value has a label ("All projects", "Anyone") show it. */
+const SHOW_EMPTY = { select: { displayEmpty: true }, inputLabel: { shrink: true } } as const;
+
 export const PRIORITY_COLOR = { LOW: 'default', MEDIUM: 'info', HIGH: 'warning', URGENT: 'error' } as const;
 
 /** Tasks by status, filtered by project, assignee and search, updated live. */
@@ -98,7 +101,7 @@ export function BoardPage() {
           sx={{ flex: 2 }}
           slotProps={{ input: { startAdornment: <InputAdornment position="start"><SearchIcon fontSize="small" /></InputAdornment> } }}
         />
-        <TextField select label="Project" size="small" value={projectId} onChange={(event) => setProjectId(event.target.value)} sx={{ flex: 1, minWidth: 160 }}>
+        <TextField select label="Project" size="small" value={projectId} onChange={(event) => setProjectId(event.target.value)} sx={{ flex: 1, minWidth: 160 }} slotProps={SHOW_EMPTY}>
           <MenuItem value="">All projects</MenuItem>
           {options.data?.projects.edges.map(({ node }) => (
             <MenuItem key={node.id} value={node.id}>
@@ -106,7 +109,7 @@ export function BoardPage() {
             </MenuItem>
           ))}
         </TextField>
-        <TextField select label="Assignee" size="small" value={assigneeId} onChange={(event) => setAssigneeId(event.target.value)} sx={{ flex: 1, minWidth: 160 }}>
+        <TextField select label="Assignee" size="small" value={assigneeId} onChange={(event) => setAssigneeId(event.target.value)} sx={{ flex: 1, minWidth: 160 }} slotProps={SHOW_EMPTY}>
           <MenuItem value="">Anyone</MenuItem>
           <MenuItem value="me">Me</MenuItem>
           {options.data?.users.edges

@@ -146,7 +146,7 @@ export function TaskDialog(props: {
               )}
               <TextField label="Due date" type="date" value={dueDate} onChange={(event) => setDueDate(event.target.value)} fullWidth slotProps={{ inputLabel: { shrink: true } }} />
             </Stack>
-            <TextField select label="Assignee" value={assigneeId} onChange={(event) => setAssigneeId(event.target.value)} slotProps={{ select: { MenuProps: { slotProps: { paper: { 'data-testid': 'assignee-options' } as object } } } }}>
+            <TextField select label="Assignee" value={assigneeId} onChange={(event) => setAssigneeId(event.target.value)} slotProps={{ select: { displayEmpty: true }, inputLabel: { shrink: true } }}>
               <MenuItem value="">Unassigned</MenuItem>
               {props.users.map((user) => (
                 <MenuItem key={user.id} value={user.id}>
@@ -155,7 +155,7 @@ export function TaskDialog(props: {
               ))}
             </TextField>
             {!task && (
-              <TextField select label="Project" value={projectId} onChange={(event) => setProjectId(event.target.value)}>
+              <TextField select label="Project" value={projectId} onChange={(event) => setProjectId(event.target.value)} slotProps={{ select: { displayEmpty: true }, inputLabel: { shrink: true } }}>
                 <MenuItem value="">No project</MenuItem>
                 {props.projects.map((project) => (
                   <MenuItem key={project.id} value={project.id}>

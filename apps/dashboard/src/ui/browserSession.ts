@@ -23,9 +23,9 @@ export function createLocalStorageTokenStore(): TokenStore {
 
 /** Web Locks are shared by every tab of the origin; older browsers fall back to this tab only. */
 export function createBrowserLock(): WithLock {
-  const locks = (navigator as Navigator & { locks?: { request<T>(name: string, task: () => Promise<T>): Promise<T> } }).locks;
+  const locks = (navigator as Partial<Navigator>).locks;
   if (!locks) return createInProcessLock();
-  return (name, task) => locks.request(name, task);
+  return <T>(name: string, task: () => Promise<T>) => locks.request(name, task) as unknown as Promise<T>;
 }
 
 export const SESSION_STORAGE_KEY = KEY;
