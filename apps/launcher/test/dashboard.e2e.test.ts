@@ -74,10 +74,43 @@ describeWithChromium('dashboard in Chromium: two people, live board, bell and an
 
   const shot = (page: Page, name: string) => page.screenshot({ path: path.join(ARTEFACTS, `${name}.png`), fullPage: true });
 
+  /**
+   * Submits the open dialog and waits until it closes. The gateway sometimes loses a request
+   * to a subgraph on a reused keep-alive socket (ECONNRESET, shown as "Internal server
+   * error"; a platform issue, not the dashboard's): the dialog then shows the error and keeps
+   * what was typed, and a person clicks again. The test does the same, at most twice, and says so.
+   */
+  async function submitDialog(page: Page, button: string) {
+    const dialog = page.getByRole('dialog');
+    for (let attempt = 1; ; attempt += 1) {
+      await dialog.getByRole('button', { name: button, exact: true }).click();
+      const outcome = await Promise.race([
+        dialog.waitFor({ state: 'hidden' }).then(() => 'closed' as const, () => 'timeout' as const),
+        dialog.getByRole('alert').waitFor().then(() => 'error' as const, () => 'timeout' as const),
+      ]);
+      if (outcome === 'closed') return;
+      if (outcome === 'timeout') throw new Error(`The dialog neither closed nor showed an error after "${button}"`);
+      const message = (await dialog.getByRole('alert').textContent()) ?? '';
+      if (attempt > 2 || !message.includes('Internal server error')) throw new Error(`The dialog showed an error: ${message}`);
+      console.warn(`dashboard e2e: the platform answered "${message}"; submitting again as a person would`);
+    }
+  }
+
   it('A assigns a task to B; B sees it live on the board and the bell; B completes it; A’s analytics move', async () => {
     const ada = await openAs('Ada', { width: 1280, height: 800 }, 'light');
     // Bob uses a phone-sized screen in the dark theme.
     const bob = await openAs('Bob', { width: 390, height: 844 }, 'dark');
+    try {
+      await assignCompleteAndWatch(ada, bob);
+    } catch (error) {
+      await shot(ada, 'failure-ada').catch(() => undefined);
+      await shot(bob, 'failure-bob').catch(() => undefined);
+      throw error;
+    }
+    expect(pageErrors).toEqual([]);
+  }, SLOW);
+
+  async function assignCompleteAndWatch(ada: Page, bob: Page) {
     await shot(bob, '01-bob-empty-board-phone');
 
     // Ada watches the analytics while work happens.
@@ -95,7 +128,7 @@ describeWithChromium('dashboard in Chromium: two people, live board, bell and an
     await ada.getByRole('option', { name: 'High' }).click();
     await ada.getByRole('combobox', { name: 'Assignee' }).click();
     await ada.getByRole('option', { name: 'Bob' }).click();
-    await ada.getByRole('button', { name: 'Create' }).click();
+    await submitDialog(ada, 'Create');
     await ada.getByTestId('column-TODO').getByText(title).waitFor();
 
     // Bob's board and bell update without a reload.
@@ -139,9 +172,7 @@ describeWithChromium('dashboard in Chromium: two people, live board, bell and an
     await bob.getByRole('button', { name: 'Mark all read' }).click();
     await bob.keyboard.press('Escape');
     await bob.getByRole('button', { name: 'Notifications, 0 unread' }).waitFor();
-
-    expect(pageErrors).toEqual([]);
-  }, SLOW);
+  }
 
   it('explains a forbidden action and an expired session to the person', async () => {
     const eve = await openAs('Eve', { width: 1280, height: 800 }, 'light');
@@ -167,8 +198,10 @@ describeWithChromium('dashboard in Chromium: two people, live board, bell and an
 
     // A refresh token the server refuses (spent, revoked or expired): the app says so and shows sign-in.
     await eve.evaluate(() => {
-      const stored = JSON.parse(window.localStorage.getItem('meridian.session') ?? 'null') as Record<string, string>;
-      window.localStorage.setItem('meridian.session', JSON.stringify({ ...stored, refreshToken: 'not-a-valid-refresh-token', expiresAt: new Date(0).toISOString() }));
+      // Runs in the page (this file is type-checked without the DOM library).
+      const storage = (globalThis as unknown as { localStorage: { getItem(key: string): string | null; setItem(key: string, value: string): void } }).localStorage;
+      const stored = JSON.parse(storage.getItem('meridian.session') ?? 'null') as Record<string, string>;
+      storage.setItem('meridian.session', JSON.stringify({ ...stored, refreshToken: 'not-a-valid-refresh-token', expiresAt: new Date(0).toISOString() }));
     });
     await eve.reload();
     await eve.getByText('Your session has expired. Please sign in again.').waitFor();
