@@ -76,8 +76,8 @@ describeWithChromium('dashboard in Chromium: two people, live board, bell and an
 
   /**
    * Submits the open dialog and waits until it closes. The gateway sometimes loses a request
-   * to a subgraph on a reused keep-alive socket (ECONNRESET, shown as "Internal server
-   * error"; a platform issue, not the dashboard's): the dialog then shows the error and keeps
+   * to a subgraph on a reused keep-alive socket (ECONNRESET, masked as INTERNAL_SERVER_ERROR;
+   * a platform issue, not the dashboard's): the dialog then shows the error and keeps
    * what was typed, and a person clicks again. The test does the same, at most twice, and says so.
    */
   async function submitDialog(page: Page, button: string) {
@@ -91,7 +91,7 @@ describeWithChromium('dashboard in Chromium: two people, live board, bell and an
       if (outcome === 'closed') return;
       if (outcome === 'timeout') throw new Error(`The dialog neither closed nor showed an error after "${button}"`);
       const message = (await dialog.getByRole('alert').textContent()) ?? '';
-      if (attempt > 2 || !message.includes('Internal server error')) throw new Error(`The dialog showed an error: ${message}`);
+      if (attempt > 2 || !message.includes('Something went wrong on the server')) throw new Error(`The dialog showed an error: ${message}`);
       console.warn(`dashboard e2e: the platform answered "${message}"; submitting again as a person would`);
     }
   }

@@ -5,6 +5,7 @@ import { Observable, type Subscription } from 'rxjs';
 import { createAuthApi, type AuthApi } from './authApi';
 import { hasErrorCode, SessionExpiredError, type GraphQLErrorLike } from './errors';
 import { LiveSubscriptionLink, type ConnectionStatus } from './liveSubscriptionLink';
+import { createQueryRetryLink } from './queryRetryLink';
 import { createInProcessLock, SessionManager, type TokenStore, type WithLock } from './session';
 
 export interface DashboardClientOptions {
@@ -50,7 +51,8 @@ export function createDashboardCache(): InMemoryCache {
 /**
  * Apollo Client for the dashboard: queries and mutations over HTTP with a bearer token that
  * is refreshed before it expires (and once more, then retried, if the gateway still says
- * UNAUTHENTICATED), subscriptions over graphql-ws through LiveSubscriptionLink.
+ * UNAUTHENTICATED), queries retried after a transient failure, subscriptions over graphql-ws
+ * through LiveSubscriptionLink.
  */
 export function createDashboardClient(options: DashboardClientOptions): DashboardClient {
   const auth = createAuthApi(options.httpUrl, options.fetch);
@@ -68,7 +70,7 @@ export function createDashboardClient(options: DashboardClientOptions): Dashboar
   const link = ApolloLink.split(
     ({ operationType }) => operationType === OperationTypeNode.SUBSCRIPTION,
     subscriptions,
-    withToken.concat(http),
+    ApolloLink.from([createQueryRetryLink(), withToken, http]),
   );
   const apollo = new ApolloClient({ link, cache: createDashboardCache() });
 

@@ -49,6 +49,8 @@ export function describeError(error: unknown): string {
         const retryAfter = first.extensions?.retryAfter;
         return typeof retryAfter === 'number' ? `Too many attempts. Try again in ${retryAfter} s.` : 'Too many attempts. Try again shortly.';
       }
+      case 'INTERNAL_SERVER_ERROR':
+        return 'Something went wrong on the server. Please try again.';
       case 'GATEWAY_UNAVAILABLE':
       case 'SUBGRAPH_UNAVAILABLE':
         return `Part of the platform is unavailable right now: ${first.message}`;

@@ -12,3 +12,4 @@ export {
   taskMatchesFilter,
   argumentsOfStoreFieldName,
 } from './cacheUpdates';
+export { createQueryRetryLink, isTransientFailure, type QueryRetryOptions } from './queryRetryLink';
