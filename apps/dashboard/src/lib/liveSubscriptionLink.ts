@@ -16,6 +16,8 @@ export interface LiveSubscriptionLinkOptions {
   /** Reconnection delays after the gateway went away: 500 ms doubling up to this (default 10 s). */
   maxRetryDelayMs?: number;
   onStatus?: (status: ConnectionStatus) => void;
+  /** Consecutive server-side ends or refusals, without an event in between, before giving up (default 8). */
+  maxResubscribeFailures?: number;
 }
 
 /** graphql-ws closes with 4403 when the token of connection_init is bad or expired. */
@@ -30,7 +32,9 @@ const CLOSE_FORBIDDEN = 4403;
  *   The link refreshes the session (once, however many subscriptions notice), opens a socket
  *   with the new token and subscribes again.
  * - **Gateway restarts and network loss.** It resubscribes with backoff and reports the
- *   connection status so the screen can say so.
+ *   connection status so the screen can say so. A stream the server ends or refuses (a
+ *   subgraph away, RATE_LIMITED) is resumed with backoff too: the dashboard's streams are
+ *   meant to stay open while the person is signed in.
  * - **No gap, no duplicate.** It remembers the `cursor` of the last event of each
  *   subscription and resubscribes with `after: <cursor>` when the operation declares an
  *   `$after` variable, so the server replays exactly the events that were missed.
@@ -86,6 +90,17 @@ export class LiveSubscriptionLink extends ApolloLink {
       const fail = (error: Error) => {
         stop();
         observer.error(error);
+      };
+
+      /** The stream ended from the server's side: resume with backoff, give up after many failures in a row. */
+      const resubscribeLater = () => {
+        if (failures >= (this.options.maxResubscribeFailures ?? 8)) {
+          fail(new Error('The live stream keeps failing; reload the page to try again.'));
+          return;
+        }
+        const delay = Math.min(500 * 2 ** failures, this.options.maxRetryDelayMs ?? 10_000);
+        failures += 1;
+        retryTimer = setTimeout(() => void start(), delay);
       };
 
       const retryLater = () => {
@@ -153,25 +168,26 @@ export class LiveSubscriptionLink extends ApolloLink {
             },
             error: (error: unknown) => {
               if (current !== generation) return;
+              unsubscribe = null;
               if (closeCode(error) === CLOSE_FORBIDDEN) {
                 restartWithFreshToken(token);
               } else if (Array.isArray(error)) {
-                // The server refused the operation itself (validation, RATE_LIMITED...).
+                // The server refused the operation (RATE_LIMITED, a subgraph away...): say so, try again later.
                 if (hasErrorCode(error as GraphQLErrorLike[], 'UNAUTHENTICATED')) restartWithFreshToken(token);
                 else {
                   observer.next({ errors: error } as ApolloLink.Result);
-                  stop();
-                  observer.complete();
+                  resubscribeLater();
                 }
               } else {
-                unsubscribe = null;
                 retryLater();
               }
             },
             complete: () => {
               if (current !== generation) return;
-              stop();
-              observer.complete();
+              unsubscribe = null;
+              // The server ended a stream the app wants open (a subgraph went away, the gateway
+              // shed it): resume after the last cursor once it can.
+              resubscribeLater();
             },
           },
         );
