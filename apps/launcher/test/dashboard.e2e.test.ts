@@ -72,7 +72,7 @@ describeWithChromium('dashboard in Chromium: two people, live board, bell and an
     return page;
   }
 
-  const shot = (page: Page, name: string) => page.screenshot({ path: path.join(ARTEFACTS, `${name}.png`), fullPage: true });
+  const shot = (page: Page, name: string) => page.screenshot({ path: path.join(ARTEFACTS, `${name}.png`), fullPage: true, animations: 'disabled' });
 
   /**
    * Creates a task through the open dialog. The gateway sometimes loses a request to a

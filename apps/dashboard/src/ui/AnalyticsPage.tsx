@@ -80,8 +80,8 @@ export function AnalyticsPage() {
                 xAxis={[{ scaleType: 'point', data: days }]}
                 yAxis={[{ min: 0, tickMinStep: 1 }]}
                 series={[
-                  { data: stats.days.map((day) => day.tasksCreated), label: 'Created', color: theme.palette.primary.main },
-                  { data: stats.days.map((day) => day.tasksCompleted), label: 'Completed', color: theme.palette.success.main },
+                  { data: stats.days.map((day) => day.tasksCreated), label: 'Created', color: theme.palette.primary.main, curve: 'linear' },
+                  { data: stats.days.map((day) => day.tasksCompleted), label: 'Completed', color: theme.palette.success.main, curve: 'linear' },
                 ]}
               />
             </Box>
