@@ -9,8 +9,17 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
+/** Longer than any client's idle timeout (see `listen`). */
+export const KEEP_ALIVE_TIMEOUT_MS = 65_000;
+
 /** Listens on `port` (0 = any free port) and resolves once the socket is bound. */
 export async function listen(server: http.Server, port: number, host = '127.0.0.1'): Promise<RunningServer> {
+  // Idle keep-alive connections are closed by the client, never by us: a server that closes an
+  // idle socket while the client (the gateway, a load balancer) sends on it loses that request
+  // (ECONNRESET), and a mutation cannot be retried. Clients here keep idle sockets for at most
+  // 30 s (the gateway's subgraph pool) or 60 s (typical load balancers).
+  server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
+  server.headersTimeout = KEEP_ALIVE_TIMEOUT_MS + 1_000;
   await new Promise<void>((resolve, reject) => {
     const onError = (error: NodeJS.ErrnoException) => {
       server.off('listening', onListening);
