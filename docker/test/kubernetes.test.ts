@@ -54,6 +54,8 @@ const k8sTopology: Topology = {
   authSecretsKey: '<secret>',
   publicUrl: '<config>',
   nodeEnv: 'production',
+  // The NetworkPolicy lets only the ingress controller (and the dashboard) reach the gateway.
+  trustProxy: '1',
 };
 
 const stages = new Set(readDockerfile().map((stage) => stage.name));
