@@ -29,6 +29,8 @@ const composeTopology: Topology = {
   authSecretsKey: '${AUTH_SECRETS_KEY:?set AUTH_SECRETS_KEY in docker/.env}',
   publicUrl: '${PUBLIC_URL:-http://localhost:4100}',
   nodeEnv: 'production',
+  // Only the dashboard's /graphql proxy reaches the gateway (edge network, no published port).
+  trustProxy: '1',
 };
 
 function service(name: string): ComposeService {

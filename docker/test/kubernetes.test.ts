@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { DEPLOYABLES, deploymentEnvironment, getDeployable, isSecretVariable, migrationEnvironment, SUBGRAPH_NAMES, type Topology } from '@meridian/launcher';
@@ -46,6 +47,37 @@ function render(overlay: string): Manifest[] {
   return parseAllDocuments(output).map((document) => document.toJS() as Manifest);
 }
 
+/**
+ * An overlay with opt-in components (docker/k8s/components) added, as a user adds them to their
+ * overlay: a throwaway kustomization next to nothing, naming both by relative path (kustomize
+ * refuses absolute ones), in the overlay's namespace.
+ */
+function renderWithComponents(overlay: string, components: string[]): Manifest[] {
+  const plain = render(overlay);
+  const namespace = plain.find((manifest) => manifest.kind === 'Deployment')?.metadata.namespace;
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'meridian-kustomize-'));
+  try {
+    const relative = (target: string) => path.relative(dir, target);
+    writeFileSync(
+      path.join(dir, 'kustomization.yaml'),
+      [
+        'apiVersion: kustomize.config.k8s.io/v1beta1',
+        'kind: Kustomization',
+        ...(namespace ? [`namespace: ${namespace}`] : []),
+        'resources:',
+        `  - ${relative(path.join(dockerDir, 'k8s', 'overlays', overlay))}`,
+        'components:',
+        ...components.map((component) => `  - ${relative(path.join(dockerDir, 'k8s', 'components', component))}`),
+        '',
+      ].join('\n'),
+    );
+    const output = execFileSync('kubectl', ['kustomize', dir], { encoding: 'utf8' });
+    return parseAllDocuments(output).map((document) => document.toJS() as Manifest);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 const k8sTopology: Topology = {
   serviceUrl: (service, port) => `http://${service}:${port}`,
   bindHost: '0.0.0.0',
@@ -54,6 +86,8 @@ const k8sTopology: Topology = {
   authSecretsKey: '<secret>',
   publicUrl: '<config>',
   nodeEnv: 'production',
+  // The NetworkPolicy lets only the ingress controller (and the dashboard) reach the gateway.
+  trustProxy: '1',
 };
 
 const stages = new Set(readDockerfile().map((stage) => stage.name));
@@ -281,5 +315,75 @@ const scaled = DEPLOYABLES.filter((deployable) => deployable.kind === 'gateway' 
       expect(allowed(policies, namespace, job, pod('auth'), 4002)).toBe(false);
       expect(allowed(policies, namespace, job, internet, 443)).toBe(false);
     });
+  });
+});
+
+(hasKubectl() ? describe : describe.skip).each(overlays)('Kubernetes overlay %s with the opt-in monitoring components', (overlay) => {
+  const plain = render(overlay);
+  const scraped = renderWithComponents(overlay, ['metrics-scraping']);
+  const exporting = renderWithComponents(overlay, ['otlp-export']);
+  const namespace = plain.find((manifest) => manifest.kind === 'Deployment')?.metadata.namespace ?? 'default';
+  const policiesOf = (manifests: Manifest[]) => manifests.filter((manifest) => manifest.kind === 'NetworkPolicy') as unknown as NetworkPolicy[];
+  const workload = (manifests: Manifest[], kind: string, name: string) => {
+    const found = manifests.find((manifest) => manifest.kind === kind && manifest.metadata.name === name);
+    if (!found) throw new Error(`overlay ${overlay}: no ${kind} ${name}`);
+    return found;
+  };
+  const pod = (manifests: Manifest[], name: string): Endpoint => ({ namespace, labels: workload(manifests, 'Deployment', name).spec.template.metadata.labels });
+  const job = (manifests: Manifest[], subgraph: string): Endpoint => ({ namespace, labels: workload(manifests, 'Job', `migrate-${subgraph}`).spec.template.metadata.labels });
+  const prometheus: Endpoint = { namespace: 'monitoring', labels: { 'app.kubernetes.io/name': 'prometheus' } };
+  const otherMonitoringPod: Endpoint = { namespace: 'monitoring', labels: { 'app.kubernetes.io/name': 'grafana' } };
+  const collector: Endpoint = { namespace: 'monitoring', labels: { 'app.kubernetes.io/name': 'opentelemetry-collector' } };
+  const metricsServing = DEPLOYABLES.filter((deployable) => deployable.kind === 'gateway' || deployable.kind === 'subgraph');
+
+  it('without them, nothing scrapes the services and nothing reaches a collector (deny by default)', () => {
+    const policies = policiesOf(plain);
+    for (const deployable of metricsServing) {
+      expect({ service: deployable.name, scraped: allowed(policies, namespace, prometheus, pod(plain, deployable.name), deployable.port) }).toEqual({ service: deployable.name, scraped: false });
+      expect({ service: deployable.name, exports: egressAllows(policies, namespace, pod(plain, deployable.name), collector, 4318) }).toEqual({ service: deployable.name, exports: false });
+    }
+  });
+
+  it('metrics-scraping lets Prometheus in the monitoring namespace reach each service’s port, and nobody else more than before', () => {
+    const policies = policiesOf(scraped);
+    for (const deployable of metricsServing) {
+      const target = pod(scraped, deployable.name);
+      expect({ service: deployable.name, scraped: allowed(policies, namespace, prometheus, target, deployable.port) }).toEqual({ service: deployable.name, scraped: true });
+      expect({ service: deployable.name, other: allowed(policies, namespace, otherMonitoringPod, target, deployable.port) }).toEqual({ service: deployable.name, other: false });
+      expect({ service: deployable.name, elsewhere: allowed(policies, namespace, { namespace: 'other', labels: { 'app.kubernetes.io/name': 'prometheus' } }, target, deployable.port) }).toEqual({ service: deployable.name, elsewhere: false });
+      // Found by Prometheus' pod discovery.
+      expect(workload(scraped, 'Deployment', deployable.name).spec.template.metadata.annotations).toEqual({ 'prometheus.io/scrape': 'true', 'prometheus.io/path': '/metrics' });
+    }
+    // The rest of the zero-trust rules still hold: the ingress controller reaches no subgraph.
+    const ingressController: Endpoint = { namespace: 'ingress-nginx', labels: { 'app.kubernetes.io/name': 'ingress-nginx' } };
+    for (const subgraph of SUBGRAPH_NAMES) expect(allowed(policies, namespace, ingressController, pod(scraped, subgraph), getDeployable(subgraph).port)).toBe(false);
+  });
+
+  it('otlp-export sets OTEL_EXPORTER_OTLP_ENDPOINT on every service and opens egress to that collector port only', () => {
+    const policies = policiesOf(exporting);
+    const configMap = exporting.find((manifest) => manifest.kind === 'ConfigMap' && manifest.metadata.name === 'meridian-telemetry');
+    const endpoint = configMap?.data?.OTEL_EXPORTER_OTLP_ENDPOINT;
+    expect(endpoint).toBeDefined();
+    const port = Number(new URL(endpoint!).port);
+    const withEndpoint = exporting
+      .filter((manifest) => manifest.kind === 'Deployment')
+      .filter((deployment) =>
+        (deployment.spec.template.spec.containers[0].env as EnvVar[]).some(
+          (variable) => variable.name === 'OTEL_EXPORTER_OTLP_ENDPOINT' && variable.valueFrom?.configMapKeyRef?.name === configMap!.metadata.name,
+        ),
+      )
+      .map((deployment) => deployment.metadata.name);
+    expect(withEndpoint.sort()).toEqual(metricsServing.map((deployable) => deployable.name).sort());
+    for (const name of withEndpoint) {
+      expect({ service: name, exports: allowed(policies, namespace, pod(exporting, name), collector, port) }).toEqual({ service: name, exports: true });
+      expect({ service: name, otherPort: egressAllows(policies, namespace, pod(exporting, name), collector, 4317) }).toEqual({ service: name, otherPort: false });
+      expect({ service: name, internet: egressAllows(policies, namespace, pod(exporting, name), { ip: '203.0.113.7' }, 443) }).toEqual({ service: name, internet: false });
+      // Each service's config parser accepts and reads the endpoint.
+      const env = { ...deploymentEnvironment(name, { ...k8sTopology, publicUrl: 'https://meridian.example.com' }), ...sampleSecrets(), OTEL_EXPORTER_OTLP_ENDPOINT: endpoint! };
+      expect(deploymentProblems(name, env)).toEqual([]);
+      expect(variablesReadBy(name, env).has('OTEL_EXPORTER_OTLP_ENDPOINT')).toBe(true);
+    }
+    expect(egressAllows(policies, namespace, pod(exporting, 'dashboard'), collector, port)).toBe(false);
+    for (const subgraph of SUBGRAPH_NAMES) expect(egressAllows(policies, namespace, job(exporting, subgraph), collector, port)).toBe(false);
   });
 });

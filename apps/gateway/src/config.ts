@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { envSchemas, parseEnv, telemetryConfig, telemetryShape } from '@meridian/service-kit';
 import { findRepoRoot, SUPERGRAPH_CONFIG_FILE, SUPERGRAPH_FILE } from '@meridian/composition';
 import type { ProtectionOptions } from './protection';
+import { parseTrustProxy } from './protection';
 
 const positiveInt = (fallback: number) => z.coerce.number().int().min(1).default(fallback);
 
@@ -26,6 +27,15 @@ export function loadGatewayConfig(env: Record<string, string | undefined> = proc
       // Protection (docs/operations.md, "Protection at the gateway").
       REDIS_URL: envSchemas.optionalUrl(),
       GATEWAY_REDIS_PREFIX: z.string().min(1).default('meridian:gateway:'),
+      // Proxies in front of the gateway (Express `trust proxy`): a hop count or addresses/CIDRs; unset: none.
+      TRUST_PROXY: z.string().optional().transform((value, ctx) => {
+        try {
+          return parseTrustProxy(value);
+        } catch (error) {
+          ctx.addIssue({ code: 'custom', message: (error as Error).message });
+          return z.NEVER;
+        }
+      }),
       MAX_REQUEST_BODY_BYTES: positiveInt(102_400),
       MAX_QUERY_DEPTH: positiveInt(6),
       MAX_ALIASES: z.coerce.number().int().min(0).default(15),
@@ -91,6 +101,7 @@ export function loadGatewayConfig(env: Record<string, string | undefined> = proc
     protection: {
       redisUrl: parsed.REDIS_URL,
       redisKeyPrefix: parsed.GATEWAY_REDIS_PREFIX,
+      trustProxy: parsed.TRUST_PROXY,
       maxBodyBytes: parsed.MAX_REQUEST_BODY_BYTES,
       limits: {
         maxDepth: parsed.MAX_QUERY_DEPTH,

@@ -137,6 +137,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
 
   const app = express();
   app.disable('x-powered-by');
+  app.set('trust proxy', protection.trustProxy); // req.ip: the client behind trusted proxies (TRUST_PROXY)
   app.use(protection.securityHeaders);
   const httpServer = http.createServer(app);
   const readiness = createReadiness('gateway', deps.readinessTimeoutMs);
@@ -182,6 +183,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     logger: deps.logger,
     limits: deps.webSocketLimits,
     protect: protection.checkWebSocketOperation,
+    clientAddress: protection.clientAddress,
   });
   webSockets.wsServer.options.maxPayload = protection.options.maxBodyBytes;
 
@@ -190,7 +192,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     const authorization = req.headers.authorization || undefined;
     // A bad or expired token is a 401 here, before any subgraph is called.
     const viewer = await (protection.viewerFor(req) ?? deps.verifier.viewerFromAuthorization(authorization));
-    const client = { ip: req.socket.remoteAddress, userAgent: req.headers['user-agent'] };
+    const client = { ip: req.ip, userAgent: req.headers['user-agent'] };
     return { viewer, requestId, authorization, client, deadline: Date.now() + requestTimeoutMs };
   }
 

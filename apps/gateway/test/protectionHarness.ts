@@ -20,10 +20,12 @@ export const SUBGRAPHS = ['user', 'auth', 'task', 'notification', 'analytics'] a
  */
 export async function startSubgraphRecorders() {
   const counts = new Map<string, number>(SUBGRAPHS.map((name) => [name, 0]));
+  const received: { subgraph: string; headers: http.IncomingHttpHeaders }[] = [];
   const servers = await Promise.all(
     SUBGRAPHS.map(async (name) => {
       const server = http.createServer((req, res) => {
         counts.set(name, (counts.get(name) ?? 0) + 1);
+        received.push({ subgraph: name, headers: req.headers });
         req.resume();
         req.on('end', () => {
           res.setHeader('content-type', 'application/json');
@@ -38,6 +40,8 @@ export async function startSubgraphRecorders() {
     env: Object.fromEntries(servers.map(({ name, url }) => [`${name.toUpperCase()}_SUBGRAPH_URL`, url])),
     total: () => [...counts.values()].reduce((sum, count) => sum + count, 0),
     count: (name: string) => counts.get(name) ?? 0,
+    /** Headers of every request a subgraph received, oldest first. */
+    received: (name: string) => received.filter((request) => request.subgraph === name).map((request) => request.headers),
     close: () =>
       Promise.all(
         servers.map(

@@ -108,6 +108,11 @@ export interface Topology {
   /** The URL users open (links in e-mails point there). */
   publicUrl: string;
   nodeEnv: 'production' | 'development' | 'test';
+  /**
+   * The gateway's TRUST_PROXY: who stands in front of it in this environment (a hop count or
+   * proxy addresses/CIDRs). Unset: clients connect directly, so nothing is trusted ("0").
+   */
+  trustProxy?: string;
 }
 
 /** Variables whose values are secrets: they come from a Secret, never from a literal. */
@@ -142,6 +147,7 @@ export function deploymentEnvironment(name: string, topology: Topology): Record<
     }
     case 'gateway':
       env.JWKS_URL = jwksUrl;
+      env.TRUST_PROXY = topology.trustProxy ?? '0';
       for (const subgraphName of SUBGRAPH_NAMES) env[`${subgraphName.toUpperCase()}_SUBGRAPH_URL`] = `${url(subgraphName)}/graphql`;
       break;
     case 'dashboard':

@@ -17,6 +17,7 @@ import {
   type TrustedDocuments,
 } from './persistedDocuments';
 import { createRateLimiters, DEFAULT_RATE_LIMITS, type RateLimits } from './rateLimits';
+import { clientAddressOf, compileTrustProxy, type TrustProxy } from './clientAddress';
 
 export interface ProtectionOptions {
   /** Largest accepted HTTP body and WebSocket message, in bytes. */
@@ -35,6 +36,8 @@ export interface ProtectionOptions {
   trustedDocumentsPath?: string;
   /** Seconds an automatically persisted query stays in Redis. */
   persistedQueryTtlSeconds: number;
+  /** Proxies whose X-Forwarded-For is believed (rate-limit key, client address): default none. */
+  trustProxy: TrustProxy;
 }
 
 export const DEFAULT_PROTECTION_OPTIONS: ProtectionOptions = {
@@ -43,6 +46,7 @@ export const DEFAULT_PROTECTION_OPTIONS: ProtectionOptions = {
   rateLimits: DEFAULT_RATE_LIMITS,
   redisKeyPrefix: 'meridian:gateway:',
   persistedQueryTtlSeconds: 86_400,
+  trustProxy: 0,
 };
 
 /** Who a request is charged to: the verified user, else the client address. */
@@ -94,6 +98,8 @@ export function createGatewayProtection(deps: {
     ? trustedDocumentCache(trusted)
     : createPersistedQueryCache({ redis, keyPrefix: `${options.redisKeyPrefix}pq:` });
   const viewers = new WeakMap<Request, Promise<Viewer>>();
+  const trustProxy = compileTrustProxy(options.trustProxy);
+  const clientAddress = (request: http.IncomingMessage) => clientAddressOf(request, trustProxy);
 
   /** Finds the operation text (from the request, the persisted-query cache or the manifest) and judges it. */
   async function checkOperation(
@@ -128,7 +134,7 @@ export function createGatewayProtection(deps: {
   }
 
   async function identify(req: Request): Promise<ClientIdentity> {
-    const ip = req.socket.remoteAddress ?? 'unknown';
+    const ip = req.ip ?? 'unknown'; // Express applies trustProxy (server.ts sets 'trust proxy')
     const authorization = req.headers.authorization;
     if (!authorization) return { key: `ip:${ip}` };
     const viewer = deps.verifier.viewerFromAuthorization(authorization);
@@ -193,6 +199,10 @@ export function createGatewayProtection(deps: {
   return {
     options,
     operations,
+    /** For Express's 'trust proxy' setting, so `req.ip` follows the same rule. */
+    trustProxy,
+    /** The client's address of an HTTP request or WebSocket upgrade, behind trusted proxies. */
+    clientAddress,
     /** Security headers on every response; development leaves CSP to Apollo Sandbox's page (inline scripts, CDN). */
     securityHeaders: deps.production ? helmet() : helmet({ contentSecurityPolicy: false, crossOriginEmbedderPolicy: false }),
     cors: cors({ origin: corsOrigins ?? !deps.production, maxAge: 600 }),
@@ -218,7 +228,7 @@ export function createGatewayProtection(deps: {
       client: { viewer?: Viewer; request: http.IncomingMessage },
     ): Promise<readonly GraphQLError[] | undefined> {
       const viewer = client.viewer;
-      const key = viewer && isSignedIn(viewer) ? `user:${viewer.userId}` : `ip:${client.request.socket.remoteAddress ?? 'unknown'}`;
+      const key = viewer && isSignedIn(viewer) ? `user:${viewer.userId}` : `ip:${clientAddress(client.request)}`;
       const retryAfter = await rateLimiters.consume('general', key);
       if (retryAfter !== undefined) return [rateLimited(retryAfter).error];
       const checked = await checkOperation(payload);

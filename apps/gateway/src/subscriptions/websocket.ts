@@ -96,6 +96,8 @@ export function serveGraphQLOverWebSocket(deps: {
   logger: Logger;
   limits?: Partial<WebSocketLimits>;
   /** Operation limits, rate limits and persisted documents (protection/): errors reject the operation. */
+  /** The client's address behind trusted proxies (default: the socket's peer). */
+  clientAddress?: (request: http.IncomingMessage) => string | undefined;
   protect?: (payload: { query: string; variables?: unknown; extensions?: unknown }, client: { viewer?: Viewer; request: http.IncomingMessage }) => Promise<readonly GraphQLError[] | undefined>;
 }) {
   const limits = { ...DEFAULT_WEBSOCKET_LIMITS, ...deps.limits };
@@ -127,7 +129,7 @@ export function serveGraphQLOverWebSocket(deps: {
           viewer: connection.viewer,
           requestId: randomUUID(),
           authorization: connection.authorization,
-          client: { ip: ctx.extra.request.socket.remoteAddress, userAgent: ctx.extra.request.headers['user-agent'] },
+          client: { ip: deps.clientAddress?.(ctx.extra.request) ?? ctx.extra.request.socket.remoteAddress, userAgent: ctx.extra.request.headers['user-agent'] },
           connection,
           operationId,
         };
