@@ -16,12 +16,30 @@ import { DEPLOYABLES, type Deployable } from '@meridian/launcher';
 
 const root = path.resolve(__dirname, '..', '..');
 
-/** Keeps third-party packages external (installed in the image), bundles our own. */
+/** Where Node would load `name` from when imported in `fromDir` (its package folder), if anywhere. */
+function installedPackageDir(name: string, fromDir: string): string | undefined {
+  for (let dir = fromDir; ; dir = path.dirname(dir)) {
+    const candidate = path.join(dir, 'node_modules', name);
+    if (existsSync(candidate)) return candidate;
+    if (path.dirname(dir) === dir) return undefined;
+  }
+}
+
+/**
+ * Keeps third-party packages external (installed in the image), bundles our own. A package npm
+ * could not hoist (another version of it sits at the top of node_modules, e.g. a workspace's own
+ * OpenTelemetry SDK next to the one @apollo/gateway brings) is bundled too: from the bundle's
+ * folder, `require` would find the top-level version, not the one the code was written against.
+ */
 const externalThirdParty: Plugin = {
   name: 'external-third-party',
   setup(builder) {
     builder.onResolve({ filter: /^[^./]/ }, (args) => {
       if (args.path.startsWith('@meridian/')) return undefined;
+      if (isBuiltin(args.path)) return { path: args.path, external: true };
+      const name = packageName(args.path);
+      const installed = installedPackageDir(name, args.resolveDir);
+      if (installed && installed !== path.join(root, 'node_modules', name)) return undefined;
       return { path: args.path, external: true };
     });
   },
