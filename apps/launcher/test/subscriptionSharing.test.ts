@@ -1,7 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import WebSocket from 'ws';
-import { eventually, graphqlOk, preparePlatformEnv, type PreparedEnv } from '@meridian/testing';
+import { eventually, getTestModes, graphqlOk, preparePlatformEnv, type PreparedEnv } from '@meridian/testing';
 import { startGatewayService, loadGatewayConfig, type GatewayHandle } from '@meridian/gateway';
 import { createLogger } from '@meridian/service-kit';
 import { startPlatform, type Platform } from '../src/platform';
@@ -36,8 +36,13 @@ async function startRecordingProxy(target: string) {
   };
 }
 
-/** Embedded mode: these are gateway behaviours, the same in both modes. */
-describe('subscriptions: sharing, cross-subgraph selections, per-user limits, keep-alive', () => {
+/**
+ * Gateway behaviours, the same in both modes: run once, in the last mode configured
+ * (distributed when TEST_POSTGRES_URL and TEST_REDIS_URL are set, else embedded).
+ */
+const mode = getTestModes().at(-1)!;
+
+describe(`subscriptions: sharing, cross-subgraph selections, per-user limits, keep-alive (${mode.name})`, () => {
   let prepared: PreparedEnv;
   let platform: Platform;
   let url: string;
@@ -60,12 +65,12 @@ describe('subscriptions: sharing, cross-subgraph selections, per-user limits, ke
   }
 
   beforeAll(async () => {
-    prepared = await preparePlatformEnv({ name: 'embedded' });
+    prepared = await preparePlatformEnv(mode);
     platform = await startPlatform({ env: prepared.env });
     url = platform.gatewayUrl;
     ada = await signUp(url, 'Ada');
     bob = await signUp(url, 'Bob');
-  }, 60_000);
+  }, 180_000);
 
   afterAll(async () => {
     for (const cleanup of cleanups.reverse()) await cleanup();
