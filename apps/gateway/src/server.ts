@@ -116,6 +116,8 @@ export function createGateway(deps: GatewayDeps): Gateway {
   const hub = createSubscriptionHub({
     planner: () => planner,
     upstream,
+    // Per-event entity fetches use the same subgraph clients as queries (undici keep-alive pool,
+    // timeouts, circuit breaker, metrics): see ADR 0014 and 0016.
     serviceMap: () => Object.fromEntries(Object.keys(routingUrls).map((name) => [name, dataSourceFor(name)])),
     urlFor: (name) => {
       const url = routingUrls[name];

@@ -115,3 +115,39 @@ export function streamEvents<TType extends DomainEventType>(
   };
   return iterator;
 }
+
+export interface EventReadCacheOptions {
+  /** Reads kept (oldest dropped first); a few times the events delivered at once is enough. */
+  maxEntries?: number;
+}
+
+/**
+ * One read per event, shared by every subscription that resolves that event: a subgraph with
+ * S subscriptions streaming one event reads its data once, not S times. Keyed by event id and
+ * what is read, so two events about the same row are read separately (each sees the row as it
+ * was when its first subscription resolved it). Only for data that does not depend on the
+ * viewer: what a subscriber may see is still decided per subscription (stream filter, field
+ * resolvers). A failed read is not kept.
+ */
+export function createEventReadCache(options: EventReadCacheOptions = {}) {
+  const maxEntries = options.maxEntries ?? 1_000;
+  if (!Number.isInteger(maxEntries) || maxEntries < 1) throw new Error(`createEventReadCache: maxEntries must be a positive integer, got ${maxEntries}.`);
+  const entries = new Map<string, Promise<unknown>>();
+  return {
+    read<T>(eventId: string, key: string, load: () => Promise<T>): Promise<T> {
+      const cacheKey = `${eventId}\u0000${key}`;
+      const known = entries.get(cacheKey);
+      if (known) return known as Promise<T>;
+      const loading = load();
+      entries.set(cacheKey, loading);
+      loading.catch(() => {
+        if (entries.get(cacheKey) === loading) entries.delete(cacheKey);
+      });
+      if (entries.size > maxEntries) entries.delete(entries.keys().next().value as string);
+      return loading;
+    },
+    size: () => entries.size,
+  };
+}
+
+export type EventReadCache = ReturnType<typeof createEventReadCache>;

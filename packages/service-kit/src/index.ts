@@ -13,7 +13,7 @@ export { requireSignedIn } from './viewer';
 export { DateTime } from './scalars';
 export { createShutdownStack, startWithCleanup, runMain, type ServiceHandle, type ShutdownStack } from './lifecycle';
 export { startSubgraphService, type PlatformEventBus, type ServicePrisma, type ServiceWiring, type StartSubgraphServiceOptions } from './service';
-export { streamEvents, DEFAULT_MAX_BUFFERED_EVENTS, type EventStreamOptions } from './eventStream';
+export { streamEvents, createEventReadCache, DEFAULT_MAX_BUFFERED_EVENTS, type EventStreamOptions, type EventReadCache, type EventReadCacheOptions } from './eventStream';
 export { attachWebSocketServer } from './websocket';
 export { closeConnectionsWhileDraining, createReadiness, type Readiness, type ReadinessCheck, type ReadinessReport } from './readiness';
 export { createRedisReadinessCheck } from './redisReadiness';

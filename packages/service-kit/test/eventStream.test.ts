@@ -4,7 +4,7 @@ import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { createDomainEvent, createPlatformEventBus, type DomainEvent } from '@meridian/domain-events';
 import { freeStablePort, PrivateRedis } from '@meridian/testing';
-import { streamEvents } from '../src';
+import { createEventReadCache, streamEvents } from '../src';
 
 const taskCreated = (title: string, projectId: string | null = null) =>
   createDomainEvent('task.created', {
@@ -89,4 +89,35 @@ try {
     await again.return!();
     await bus.close();
   }, 60_000);
+});
+
+describe('createEventReadCache (one read per event for every subscription)', () => {
+  it('reads once per event and key, however many subscriptions resolve it at once', async () => {
+    const cache = createEventReadCache();
+    let reads = 0;
+    const load = async () => {
+      reads += 1;
+      return { title: `read ${reads}` };
+    };
+    const results = await Promise.all(Array.from({ length: 50 }, () => cache.read('event-1', 'task:t1', load)));
+    expect(reads).toBe(1);
+    expect(new Set(results).size).toBe(1);
+    // Another event about the same task is read again: it must see the row as of that event.
+    expect(await cache.read('event-2', 'task:t1', load)).toEqual({ title: 'read 2' });
+    expect(await cache.read('event-1', 'task:t2', load)).toEqual({ title: 'read 3' });
+    expect(reads).toBe(3);
+  });
+
+  it('does not keep a failed read, and stays bounded', async () => {
+    const cache = createEventReadCache({ maxEntries: 2 });
+    await expect(cache.read('e1', 'k', () => Promise.reject(new Error('database down')))).rejects.toThrow('database down');
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(await cache.read('e1', 'k', async () => 'second try')).toBe('second try');
+    await cache.read('e2', 'k', async () => 2);
+    await cache.read('e3', 'k', async () => 3);
+    expect(cache.size()).toBe(2);
+    // The oldest entry was dropped: reading it again loads again.
+    expect(await cache.read('e1', 'k', async () => 'reloaded')).toBe('reloaded');
+    expect(() => createEventReadCache({ maxEntries: 0 })).toThrow('maxEntries must be a positive integer, got 0');
+  });
 });

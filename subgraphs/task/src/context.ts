@@ -6,6 +6,9 @@ export interface Context extends BaseContext {
   tasks: TaskRepository;
   /** The platform's event bus: subscriptions stream from it. */
   bus: PlatformEventBus;
-  /** Reads a task without the request's DataLoader cache (a subscription context lives for many events). */
-  loadTaskFresh(id: string): Promise<TaskRow | null>;
+  /**
+   * The task as of an event, read once per event for every subscription resolving it (not
+   * through the request's DataLoader: a subscription context lives for many events).
+   */
+  loadTaskForEvent(eventId: string, taskId: string): Promise<TaskRow | null>;
 }

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { createSubgraphServer, readSchema, type Logger, type PlatformEventBus, type SubgraphServer } from '@meridian/service-kit';
+import { createEventReadCache, createSubgraphServer, readSchema, type Logger, type PlatformEventBus, type SubgraphServer } from '@meridian/service-kit';
 import type { TokenVerifier } from '@meridian/tokens';
 import type { PrismaClient } from './generated/prisma/client';
 import { createTaskRepository } from './data/taskRepository';
@@ -19,6 +19,9 @@ export interface TaskSubgraphDeps {
 
 /** Builds the task subgraph's HTTP server; does not listen. */
 export function createTaskSubgraph(deps: TaskSubgraphDeps): SubgraphServer {
+  // Every subscription streaming one event shares one read of its task (tasks are visible to
+  // every signed-in user, so the row does not depend on the viewer).
+  const eventReads = createEventReadCache();
   return createSubgraphServer({
     name: 'task',
     typeDefs: readSchema(TASK_SCHEMA_PATH),
@@ -31,7 +34,7 @@ export function createTaskSubgraph(deps: TaskSubgraphDeps): SubgraphServer {
       ...base,
       tasks: createTaskRepository(deps.prisma, { afterCommit: deps.afterCommit }),
       bus: deps.bus,
-      loadTaskFresh: (id: string) => createTaskRepository(deps.prisma).taskById(id),
+      loadTaskForEvent: (eventId: string, taskId: string) => eventReads.read(eventId, `task:${taskId}`, () => createTaskRepository(deps.prisma).taskById(taskId)),
     }),
     isReady: async () => {
       await deps.prisma.$queryRaw`SELECT 1`;

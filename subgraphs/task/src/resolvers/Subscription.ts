@@ -36,11 +36,11 @@ export const Subscription: SubscriptionResolvers = {
         filter: (event) => !projectId || event.payload.projectId === projectId,
       });
     },
-    resolve: async (event: TaskEvent, _args: unknown, { loadTaskFresh }: Context): Promise<TaskChangePayload> => ({
+    resolve: async (event: TaskEvent, _args: unknown, { loadTaskForEvent }: Context): Promise<TaskChangePayload> => ({
       cursor: event.id,
       kind: TASK_EVENT_KINDS[event.type],
       taskId: event.aggregateId,
-      task: event.type === 'task.deleted' ? null : await loadTaskFresh(event.aggregateId),
+      task: event.type === 'task.deleted' ? null : await loadTaskForEvent(event.id, event.aggregateId),
       actor: { __typename: 'User', id: event.payload.actorId },
       occurredAt: event.occurredAt,
     }),
