@@ -292,7 +292,8 @@ async function orchestrate(params: Params) {
   const sorted = Float64Array.from(latencies).sort();
   const result = {
     benchmark: 'soak',
-    params,
+    // Relative to the package: results are committed, machine paths are not.
+    params: { ...params, out: params.out && path.relative(packageDir(), params.out) },
     machine: machine(),
     counts,
     errorSamples,
