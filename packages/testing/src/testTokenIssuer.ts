@@ -2,6 +2,7 @@ import { generateKeyPairSync, randomUUID, type KeyObject } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import jwt from 'jsonwebtoken';
+import { scopesForRoles } from '@meridian/authorization';
 
 export interface TestTokenIssuerOptions {
   /** Key id in the JWKS and in every token's header. */
@@ -17,7 +18,7 @@ export interface TestTokenClaims {
   userId: string;
   /** Default `['MEMBER']`. */
   roles?: readonly string[];
-  /** Default `'openid'`. */
+  /** Default: the scopes of `roles`, as the auth service issues them. */
   scope?: string;
   /** Session id; default a fresh one per token. */
   sid?: string;
@@ -73,7 +74,7 @@ export async function startTestTokenIssuer(options: TestTokenIssuerOptions = {})
     issuer,
     audience,
     kid,
-    sign({ userId, roles = ['MEMBER'], scope = 'openid', sid = randomUUID(), expiresIn = '15m', claims = {}, signingKey = privateKey }) {
+    sign({ userId, roles = ['MEMBER'], scope = scopesForRoles(roles).join(' '), sid = randomUUID(), expiresIn = '15m', claims = {}, signingKey = privateKey }) {
       return jwt.sign({ roles, scope, sid, ...claims }, signingKey, {
         algorithm: 'RS256',
         keyid: kid,

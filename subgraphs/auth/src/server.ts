@@ -5,6 +5,7 @@ import type { PrismaClient } from './generated/prisma/client';
 import type { AuthService } from './domain/authService';
 import type { TokenIssuer } from './domain/signingKeys';
 import { resolvers } from './resolvers';
+import { authorizeResolvers } from '@meridian/authorization';
 
 export const AUTH_SCHEMA_PATH = path.join(__dirname, 'schema.graphql');
 export const JWKS_PATH = '/.well-known/jwks.json';
@@ -20,10 +21,12 @@ export interface AuthSubgraphDeps {
 
 /** Builds the auth subgraph's HTTP server (GraphQL + JWKS); does not listen. */
 export function createAuthSubgraph(deps: AuthSubgraphDeps): SubgraphServer {
+  const typeDefs = readSchema(AUTH_SCHEMA_PATH);
   return createSubgraphServer({
     name: 'auth',
-    typeDefs: readSchema(AUTH_SCHEMA_PATH),
-    resolvers,
+    typeDefs,
+    // The SDL's @authenticated / @requiresScopes / @policy decide who may resolve what.
+    resolvers: authorizeResolvers({ typeDefs, resolvers: resolvers as Record<string, unknown> }),
     verifier: deps.verifier,
     logger: deps.logger,
     production: deps.production,
