@@ -38,6 +38,8 @@ export interface TestTokenIssuer {
   kid: string;
   /** An RS256 access token shaped like the auth service's, with a fresh `jti`. */
   sign(claims: TestTokenClaims): string;
+  /** Signs exactly `payload` (RS256, the published key and kid): for claim sets `sign` would not produce (wrong iss, nbf...). */
+  signPayload(payload: Record<string, unknown>): string;
   close(): Promise<void>;
 }
 
@@ -85,6 +87,7 @@ export async function startTestTokenIssuer(options: TestTokenIssuerOptions = {})
         expiresIn,
       });
     },
+    signPayload: (payload) => jwt.sign(payload, privateKey, { algorithm: 'RS256', keyid: kid }),
     close: () =>
       new Promise<void>((resolve) => {
         if (!server.listening) return resolve();

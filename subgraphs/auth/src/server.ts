@@ -9,6 +9,8 @@ import { authorizeResolvers } from '@meridian/authorization';
 
 export const AUTH_SCHEMA_PATH = path.join(__dirname, 'schema.graphql');
 export const JWKS_PATH = '/.well-known/jwks.json';
+/** Next to the JWKS; verifiers derive it from the JWKS URL (see @meridian/tokens). Internal: not routed by the gateway. */
+export const SUBJECT_STATUS_PATH = '/.well-known/subject-status';
 
 export interface AuthSubgraphDeps {
   prisma: PrismaClient;
@@ -37,6 +39,16 @@ export function createAuthSubgraph(deps: AuthSubgraphDeps): SubgraphServer {
           // Verifiers cache keys by kid; a short max-age lets them see a rotation quickly.
           res.set('cache-control', 'public, max-age=60');
           res.json(await deps.issuer.jwks());
+        } catch (error) {
+          next(error);
+        }
+      });
+      // Answers whether an account's tokens may still be used (exists, not hard-locked). Says
+      // nothing else about the account; never cached by intermediaries.
+      app.get(`${SUBJECT_STATUS_PATH}/:sub`, async (req, res, next) => {
+        try {
+          res.set('cache-control', 'no-store');
+          res.json({ active: await deps.auth.isSubjectActive(req.params.sub) });
         } catch (error) {
           next(error);
         }

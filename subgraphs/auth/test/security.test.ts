@@ -510,6 +510,22 @@ describe('events are written in the transaction of the change', () => {
 });
 
 describe('secrets', () => {
+  it('a published auth.password-reset-requested row no longer holds its token (the delivered event did)', async () => {
+    const user = await signUp();
+    expect((await call(`mutation($e: String!) { requestPasswordReset(email: $e) }`, { e: user.email })).data).toEqual({ requestPasswordReset: true });
+    const message = (await platform.resetMessages()).filter((m) => m.userId === user.user.id).at(-1)!;
+    keep(message.token);
+    expect(message.token.length).toBeGreaterThan(20);
+    const row = await eventually(async () => {
+      const rows = await platform.prisma.outboxEvent.findMany({ where: { type: 'auth.password-reset-requested', aggregateId: user.user.id } });
+      const published = rows.find((candidate) => candidate.publishedAt !== null && !('token' in (candidate.payload as object)));
+      if (!published) throw new Error('the reset row is not published and scrubbed yet');
+      return published;
+    }, 20_000);
+    expect(row.payload).toEqual({ userId: user.user.id, email: user.email, expiresAt: message.expiresAt.toISOString() });
+    expect(JSON.stringify(await platform.prisma.outboxEvent.findMany())).not.toContain(message.token);
+  });
+
   it('never appear in the logs, the audit log or an error message', async () => {
     const events = await platform.prisma.securityEvent.findMany();
     const places = { logs: platform.logs.text(), audit: JSON.stringify(events), errors: errorMessages.join('\n') };
