@@ -1,8 +1,8 @@
 import { createHmac, generateKeyPairSync, randomUUID } from 'node:crypto';
 import jwt from 'jsonwebtoken';
-import { errorCodes, getTestModes, graphql, preparePlatformEnv, startTestTokenIssuer, type PreparedEnv, type TestTokenIssuer } from '@meridian/testing';
+import { errorCodes, eventually, getTestModes, graphql, preparePlatformEnv, startTestTokenIssuer, type PreparedEnv, type TestTokenIssuer } from '@meridian/testing';
 import { startPlatform, type Platform } from '../src/platform';
-import { collect, wsClient } from './subscriptionHelpers';
+import { collect, signUp, wsClient } from './subscriptionHelpers';
 
 const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
 
@@ -114,5 +114,43 @@ describe(`negative JWT corpus at the gateway and a subgraph (${mode.name})`, () 
   it.each(names)('%s: a subgraph reached directly answers 401 UNAUTHENTICATED', async (name) => {
     const result = await graphql(taskUrl, QUERY, { token: await corpus[name]!() });
     expect({ name, status: result.status, codes: errorCodes(result) }).toEqual({ name, status: 401, codes: ['UNAUTHENTICATED'] });
+  });
+});
+
+describe(`a locked account's token at the gateway (${mode.name})`, () => {
+  let prepared: PreparedEnv;
+  let platform: Platform;
+  let url: string;
+
+  beforeAll(async () => {
+    prepared = await preparePlatformEnv(mode);
+    platform = await startPlatform({ env: prepared.env });
+    url = platform.gatewayUrl;
+  }, 300_000);
+
+  afterAll(async () => {
+    await platform?.stop();
+    await prepared?.cleanup();
+  });
+
+  it('is refused on HTTP (401) and at WebSocket connection_init (4403) once the account is hard-locked', async () => {
+    const victim = await signUp(url, 'Victim');
+    expect((await graphql(url, '{ me { id } }', { token: victim.accessToken })).data).toEqual({ me: { id: victim.userId } });
+    const aliases = Array.from({ length: 20 }, (_, i) => `a${i}: logIn(input: { email: $email, password: $password }) { accessToken }`).join('\n');
+    const attempts = await graphql(url, `mutation($email: String!, $password: String!) {\n${aliases}\n}`, {
+      variables: { email: victim.email, password: 'not the password at all' },
+    });
+    expect(errorCodes(attempts).at(-1)).toBe('RATE_LIMITED');
+    // Verifiers reuse a subject's status for a few seconds: poll with a deadline.
+    await eventually(async () => {
+      const result = await graphql(url, '{ me { id } }', { token: victim.accessToken });
+      if (result.status !== 401) throw new Error(`still accepted (HTTP ${result.status})`);
+    }, 20_000);
+    expect(errorCodes(await graphql(url, '{ me { id } }', { token: victim.accessToken }))).toEqual(['UNAUTHENTICATED']);
+    const code = await new Promise<number>((resolve) => {
+      const client = wsClient(url, victim.accessToken, { on: { closed: (event) => resolve((event as { code: number }).code) } });
+      collect(client.iterate({ query: 'subscription { taskChanged { kind } }' }));
+    });
+    expect(code).toBe(4403);
   });
 });
