@@ -22,7 +22,8 @@ export interface TokenVerifierOptions {
    * Where to ask whether a verified token's subject may still use it (`GET <url>/<sub>` answering
    * `{"active": boolean}`): false once the account is deleted or hard-locked. By default derived
    * from a JWKS URL ending in `/.well-known/jwks.json` (the auth service's), as
-   * `/.well-known/subject-status`; `false` turns the check off (signature and claims only).
+   * `/.well-known/subject-status`; `false` turns the check off (signature and claims only). An
+   * issuer answering 404 there publishes no status: its tokens are checked by signature and claims.
    */
   subjectStatusUrl?: string | (() => string) | false;
   /** How long an answer is reused (default 5 s): a revoked account's tokens stop working within this. */
@@ -140,6 +141,8 @@ function createSubjectStatusCheck(options: TokenVerifierOptions): (subject: stri
 
   async function ask(base: string, subject: string): Promise<boolean> {
     const response = await fetch(`${base}/${encodeURIComponent(subject)}`, { signal: AbortSignal.timeout(3_000) });
+    // An issuer that does not publish subject status (404): nothing is revoked by account there.
+    if (response.status === 404) return true;
     if (!response.ok) throw new Error(`subject status answered HTTP ${response.status}`);
     const body = (await response.json()) as { active?: unknown };
     if (typeof body.active !== 'boolean') throw new Error('subject status answer has no boolean "active"');
