@@ -275,6 +275,38 @@ describe(`authorization matrix through the gateway (${mode.name})`, () => {
     expect({ field, caller, whose, verdict: verdictOf(result, probe) }).toEqual({ field, caller, whose, verdict });
   });
 
+  it('a subscription event shows each subscriber only what the same query would (per-event entity fetches use their token)', async () => {
+    const member = standing.get('MEMBER')!;
+    const query = 'subscription { taskChanged { taskId task { createdBy { id email } } actor { id stats { tasksCreated } } } }';
+    const memberClient = wsClient(url, member.token);
+    const adminClient = wsClient(url, admin.token);
+    try {
+      const memberStream = collect(memberClient.iterate({ query }));
+      const adminStream = collect(adminClient.iterate({ query }));
+      const byOther = (event: any) => event?.data?.taskChanged?.actor?.id === other.id;
+      await eventually(async () => {
+        if (memberStream.received.some(byOther) && adminStream.received.some(byOther)) return;
+        if (memberStream.ended || adminStream.ended) throw new Error(`a stream ended: ${JSON.stringify([memberStream.failure, adminStream.failure])}`);
+        await createTask(other.token);
+        throw new Error('no event from the other user yet');
+      }, 30_000, 500);
+      const seenByMember = memberStream.received.find(byOther) as any;
+      const seenByAdmin = adminStream.received.find(byOther) as any;
+      // Someone else's email and statistics: hidden from a member, shown to an admin, as in queries.
+      expect(seenByMember.data.taskChanged.task.createdBy).toEqual({ id: other.id, email: null });
+      expect(seenByMember.data.taskChanged.actor.stats).toBeNull();
+      expect(seenByMember.errors.map((error: any) => [error.path.join('.'), error.extensions.code])).toEqual([['taskChanged.actor.stats', 'FORBIDDEN']]);
+      expect(seenByAdmin.data.taskChanged.task.createdBy).toEqual({ id: other.id, email: other.email });
+      expect(seenByAdmin.data.taskChanged.actor.stats).toEqual({ tasksCreated: expect.any(Number) });
+      expect(seenByAdmin.errors).toBeUndefined();
+      const asQuery = await request('query($id: ID!) { task(id: $id) { createdBy { email } } }', member.token, { id: seenByMember.data.taskChanged.taskId });
+      expect(asQuery.data).toEqual({ task: { createdBy: { email: null } } });
+    } finally {
+      await memberClient.dispose();
+      await adminClient.dispose();
+    }
+  });
+
   const subscriptionCells = matrixCells().filter((cell) => cell.field.startsWith('Subscription.'));
   it.each(subscriptionCells.map((cell) => [cell.field, cell.caller, cell.verdict] as const))('%s as %s over WebSocket → %s', async (field, caller, verdict) => {
     const spec = SUBSCRIPTIONS[field]!;
