@@ -2,6 +2,7 @@ import { generateKeyPairSync, randomUUID, type KeyObject } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import jwt from 'jsonwebtoken';
+import { scopesForRoles } from '@meridian/authorization';
 
 export interface TestTokenIssuerOptions {
   /** Key id in the JWKS and in every token's header. */
@@ -17,7 +18,7 @@ export interface TestTokenClaims {
   userId: string;
   /** Default `['MEMBER']`. */
   roles?: readonly string[];
-  /** Default `'openid'`. */
+  /** Default: the scopes of `roles`, as the auth service issues them. */
   scope?: string;
   /** Session id; default a fresh one per token. */
   sid?: string;
@@ -37,6 +38,8 @@ export interface TestTokenIssuer {
   kid: string;
   /** An RS256 access token shaped like the auth service's, with a fresh `jti`. */
   sign(claims: TestTokenClaims): string;
+  /** Signs exactly `payload` (RS256, the published key and kid): for claim sets `sign` would not produce (wrong iss, nbf...). */
+  signPayload(payload: Record<string, unknown>): string;
   close(): Promise<void>;
 }
 
@@ -73,7 +76,7 @@ export async function startTestTokenIssuer(options: TestTokenIssuerOptions = {})
     issuer,
     audience,
     kid,
-    sign({ userId, roles = ['MEMBER'], scope = 'openid', sid = randomUUID(), expiresIn = '15m', claims = {}, signingKey = privateKey }) {
+    sign({ userId, roles = ['MEMBER'], scope = scopesForRoles(roles).join(' '), sid = randomUUID(), expiresIn = '15m', claims = {}, signingKey = privateKey }) {
       return jwt.sign({ roles, scope, sid, ...claims }, signingKey, {
         algorithm: 'RS256',
         keyid: kid,
@@ -84,6 +87,7 @@ export async function startTestTokenIssuer(options: TestTokenIssuerOptions = {})
         expiresIn,
       });
     },
+    signPayload: (payload) => jwt.sign(payload, privateKey, { algorithm: 'RS256', keyid: kid }),
     close: () =>
       new Promise<void>((resolve) => {
         if (!server.listening) return resolve();

@@ -18,6 +18,16 @@ export interface TokenVerifierOptions {
   clockToleranceSeconds?: number;
   /** How long fetched keys are trusted before being fetched again. */
   cacheMaxAgeMs?: number;
+  /**
+   * Where to ask whether a verified token's subject may still use it (`GET <url>/<sub>` answering
+   * `{"active": boolean}`): false once the account is deleted or hard-locked. By default derived
+   * from a JWKS URL ending in `/.well-known/jwks.json` (the auth service's), as
+   * `/.well-known/subject-status`; `false` turns the check off (signature and claims only). An
+   * issuer answering 404 there publishes no status: its tokens are checked by signature and claims.
+   */
+  subjectStatusUrl?: string | (() => string) | false;
+  /** How long an answer is reused (default 5 s): a revoked account's tokens stop working within this. */
+  subjectStatusCacheMs?: number;
 }
 
 export interface TokenVerifier {
@@ -53,6 +63,8 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
     return key;
   }
 
+  const subjectStatus = createSubjectStatusCheck(options);
+
   async function verify(token: string): Promise<SignedInViewer> {
     const decoded = jwt.decode(token, { complete: true });
     if (!decoded || typeof decoded.payload === 'string') throw unauthenticated('Invalid access token.');
@@ -79,7 +91,10 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
       const expired = error instanceof jwt.TokenExpiredError;
       throw unauthenticated(expired ? 'Access token expired.' : 'Invalid access token.');
     }
-    return toViewer(payload);
+    const viewer = toViewer(payload);
+    // Only for tokens whose signature verified: forged tokens never cost a status request.
+    if (!(await subjectStatus(viewer.userId))) throw unauthenticated('Invalid access token.');
+    return viewer;
   }
 
   return {
@@ -102,4 +117,56 @@ function toViewer(payload: JwtPayload): SignedInViewer {
   }
   const sessionId = typeof payload.sid === 'string' ? payload.sid : undefined;
   return { kind: 'user', userId: payload.sub, roles, scopes, tokenId: payload.jti, expiresAt: payload.exp, ...(sessionId ? { sessionId } : {}) };
+}
+
+const SUBJECT_STATUS_STALE_MS = 5 * 60_000;
+
+/**
+ * Revocation by account: the auth service says whether a subject is still active. Answers are
+ * cached per subject (and concurrent asks share one request); when the auth service cannot be
+ * reached, an answer up to 5 minutes old is reused, and without one the token is refused (fails closed).
+ */
+function createSubjectStatusCheck(options: TokenVerifierOptions): (subject: string) => Promise<boolean> {
+  const ttlMs = options.subjectStatusCacheMs ?? 5_000;
+  const cache = new Map<string, { active: boolean; at: number }>();
+  const inFlight = new Map<string, Promise<boolean>>();
+
+  function baseUrl(): string | undefined {
+    const configured = options.subjectStatusUrl;
+    if (configured === false) return undefined;
+    if (configured !== undefined) return typeof configured === 'function' ? configured() : configured;
+    const jwksUrl = typeof options.jwksUrl === 'function' ? options.jwksUrl() : options.jwksUrl;
+    return jwksUrl.endsWith('/.well-known/jwks.json') ? jwksUrl.replace(/jwks\.json$/, 'subject-status') : undefined;
+  }
+
+  async function ask(base: string, subject: string): Promise<boolean> {
+    const response = await fetch(`${base}/${encodeURIComponent(subject)}`, { signal: AbortSignal.timeout(3_000) });
+    // An issuer that does not publish subject status (404): nothing is revoked by account there.
+    if (response.status === 404) return true;
+    if (!response.ok) throw new Error(`subject status answered HTTP ${response.status}`);
+    const body = (await response.json()) as { active?: unknown };
+    if (typeof body.active !== 'boolean') throw new Error('subject status answer has no boolean "active"');
+    return body.active;
+  }
+
+  return async (subject) => {
+    const base = baseUrl();
+    if (!base) return true;
+    const cached = cache.get(subject);
+    if (cached && Date.now() - cached.at < ttlMs) return cached.active;
+    let pending = inFlight.get(subject);
+    if (!pending) {
+      pending = ask(base, subject).finally(() => inFlight.delete(subject));
+      inFlight.set(subject, pending);
+    }
+    try {
+      const active = await pending;
+      if (cache.size >= 10_000) cache.clear();
+      cache.set(subject, { active, at: Date.now() });
+      return active;
+    } catch {
+      if (cached && Date.now() - cached.at < SUBJECT_STATUS_STALE_MS) return cached.active;
+      throw unauthenticated('Cannot check the access token right now; try again.');
+    }
+  };
 }

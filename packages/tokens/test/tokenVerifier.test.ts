@@ -207,3 +207,70 @@ describe('an unreachable JWKS endpoint', () => {
     expect((await fresh.verify(sign())).userId).toBe('user-1');
   });
 });
+
+describe('revocation by account (subject status)', () => {
+  const statuses = new Map<string, number | boolean>();
+  let statusRequests = 0;
+  let statusServer: RunningServer;
+
+  beforeAll(async () => {
+    statusServer = await listen(
+      http.createServer((req, res) => {
+        statusRequests += 1;
+        const subject = decodeURIComponent(req.url?.split('/').pop() ?? '');
+        const status = statuses.get(subject) ?? true;
+        if (typeof status === 'number') {
+          res.statusCode = status;
+          res.end();
+          return;
+        }
+        res.setHeader('content-type', 'application/json');
+        res.end(JSON.stringify({ active: status }));
+      }),
+      0,
+    );
+  });
+
+  afterAll(() => statusServer.close());
+
+  const verifierWith = (cacheMs: number) =>
+    createTokenVerifier({ jwksUrl: `${jwksServer.url}/.well-known/jwks.json`, issuer: ISSUER, audience: AUDIENCE, subjectStatusUrl: `${statusServer.url}/status`, subjectStatusCacheMs: cacheMs });
+
+  it('refuses a valid token whose subject is no longer active (deleted or locked)', async () => {
+    statuses.set('gone', false);
+    const check = verifierWith(0);
+    await expect(check.verify(sign(claims({ sub: 'gone' })))).rejects.toMatchObject({ extensions: { code: 'UNAUTHENTICATED' } });
+    expect((await check.verify(sign(claims({ sub: 'here' })))).userId).toBe('here');
+  });
+
+  it('asks only for tokens whose signature verified, and caches answers per subject', async () => {
+    const check = verifierWith(60_000);
+    const before = statusRequests;
+    await rejection(sign(claims({ sub: 'forged' }), makeKey('key-1')));
+    await expect(check.verify(sign(claims({ sub: 'forged' }), makeKey('key-1')))).rejects.toBeDefined();
+    expect(statusRequests).toBe(before);
+    await Promise.all([check.verify(sign(claims({ sub: 'cached' }))), check.verify(sign(claims({ sub: 'cached' })))]);
+    await check.verify(sign(claims({ sub: 'cached' })));
+    expect(statusRequests).toBe(before + 1);
+  });
+
+  it('fails closed without any answer, reuses a recent answer when the issuer errs, and treats 404 as "no status published"', async () => {
+    statuses.set('flaky', 500);
+    await expect(verifierWith(0).verify(sign(claims({ sub: 'flaky' })))).rejects.toMatchObject({ extensions: { code: 'UNAUTHENTICATED' } });
+    const check = verifierWith(0);
+    statuses.set('steady', true);
+    await check.verify(sign(claims({ sub: 'steady' })));
+    statuses.set('steady', 500);
+    expect((await check.verify(sign(claims({ sub: 'steady' })))).userId).toBe('steady');
+    statuses.set('unpublished', 404);
+    expect((await verifierWith(0).verify(sign(claims({ sub: 'unpublished' })))).userId).toBe('unpublished');
+  });
+
+  it('derives the URL from an auth-service JWKS URL, and can be turned off', async () => {
+    // This file's JWKS server answers 404 on /.well-known/subject-status: no status published.
+    expect((await verifier.verify(sign())).userId).toBe('user-1');
+    statuses.set('off', false);
+    const off = createTokenVerifier({ jwksUrl: `${jwksServer.url}/.well-known/jwks.json`, issuer: ISSUER, audience: AUDIENCE, subjectStatusUrl: false });
+    expect((await off.verify(sign(claims({ sub: 'off' })))).userId).toBe('off');
+  });
+});

@@ -4,6 +4,8 @@ import type { TokenVerifier } from '@meridian/tokens';
 import type { PrismaClient } from './generated/prisma/client';
 import { createStatsRepository } from './data/statsRepository';
 import { resolvers } from './resolvers';
+import { authorizeResolvers } from '@meridian/authorization';
+import { analyticsPolicies } from './authorization';
 import type { Context } from './context';
 
 export const ANALYTICS_SCHEMA_PATH = path.join(__dirname, 'schema.graphql');
@@ -21,10 +23,12 @@ export interface AnalyticsSubgraphDeps {
 /** Builds the analytics subgraph's HTTP server; does not listen. */
 export function createAnalyticsSubgraph(deps: AnalyticsSubgraphDeps): SubgraphServer {
   const now = deps.now ?? (() => new Date());
+  const typeDefs = readSchema(ANALYTICS_SCHEMA_PATH);
   return createSubgraphServer({
     name: 'analytics',
-    typeDefs: readSchema(ANALYTICS_SCHEMA_PATH),
-    resolvers,
+    typeDefs,
+    // The SDL's @authenticated / @requiresScopes / @policy decide who may resolve what.
+    resolvers: authorizeResolvers({ typeDefs, resolvers: resolvers as Record<string, unknown>, policies: analyticsPolicies }),
     verifier: deps.verifier,
     logger: deps.logger,
     production: deps.production,

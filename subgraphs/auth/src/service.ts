@@ -8,6 +8,7 @@ import {
 } from '@meridian/service-kit';
 import { PrismaClient } from './generated/prisma/client';
 import type { AuthConfig } from './config';
+import { createPublishedSecretScrubber } from './secretScrubber';
 import { createAuthStore } from './data/authStore';
 import { createAuthService } from './domain/authService';
 import type { Clock } from './domain/clock';
@@ -46,6 +47,11 @@ export async function buildAuthSubgraph(wiring: ServiceWiring<PrismaClient>, con
   await issuer.init();
   const profiles = await createProfileWaiter(bus, config.signUpProfileTimeoutMs, logger);
   stack.defer('profile waiter', () => profiles.close());
+  const scrubber = createPublishedSecretScrubber(prisma, logger);
+  // Safety net for rows another replica's relay published: sweep every 10 s.
+  const scrubTimer = setInterval(scrubber.sweepQuietly, 10_000);
+  scrubTimer.unref();
+  stack.defer('outbox secret scrubber', () => clearInterval(scrubTimer));
   const auth = createAuthService({
     store,
     issuer,
@@ -54,7 +60,11 @@ export async function buildAuthSubgraph(wiring: ServiceWiring<PrismaClient>, con
     recordRolesChanged,
     deliverPasswordReset: createPasswordResetDelivery(),
     waitForProfile: profiles.waitForProfile,
-    afterCommit: () => relay.notify(),
+    afterCommit: () => {
+      relay.notify();
+      // Publish now, then drop the secrets of what was published (a password-reset token).
+      relay.flush().then(scrubber.sweepQuietly, () => undefined);
+    },
     secrets: createSecretBox(createSecretsKeyLoader(config)),
     bootstrapAdminEmails: config.bootstrapAdminEmails,
     ...(options.clock ? { clock: options.clock } : {}),

@@ -8,7 +8,7 @@ import { createTestDatabase, openDatabase } from '@meridian/database';
 import { createPlatformEventBus, type DomainEvent } from '@meridian/domain-events';
 import { createOutboxRelay, type EventBus } from '@meridian/event-bridge';
 import { createShutdownStack } from '@meridian/service-kit';
-import { captureLogs, deleteRedisKeys, openTestDatabase, type CapturedLogs } from '@meridian/testing';
+import { captureLogs, deleteRedisKeys, eventually, openTestDatabase, type CapturedLogs } from '@meridian/testing';
 import { createTokenVerifier } from '@meridian/tokens';
 import { loadUserConfig, startUserService } from '@meridian/user-subgraph';
 import { PrismaClient } from '../src/generated/prisma/client';
@@ -45,8 +45,9 @@ export interface AuthPlatform {
   logs: CapturedLogs;
   clock: TestClock;
   /**
-   * Password-reset messages the service handed to the notification channel: the payloads of the
-   * `auth.password-reset-requested` rows in its outbox, oldest first (never logged).
+   * Password-reset messages the service handed to the notification channel, one per
+   * `auth.password-reset-requested` row of its outbox, oldest first (never logged). The token is
+   * taken from the event as delivered on the bus: published rows no longer hold it.
    */
   resetMessages(): Promise<PasswordResetMessage[]>;
   /** The service's outbox rows of one event type, oldest first. */
@@ -86,6 +87,16 @@ export async function startAuthPlatform(name: string, options: { env?: Record<st
         payload: row.payload as Record<string, any>,
       }));
     authUrl = (await server.listen(0)).url;
+    // What the notification service receives: the only place a reset token lives once published.
+    const delivered = new Map<string, Record<string, any>>();
+    const capture = await bus.subscribe({
+      group: `test-reset-capture-${randomUUID()}`,
+      types: ['auth.password-reset-requested'],
+      handler: async (event) => {
+        delivered.set(event.id, event.payload as Record<string, any>);
+      },
+    });
+    stack.defer('reset capture', () => capture.close());
 
     // The real user service, trusting the auth service's JWKS.
     // startUserService migrates an embedded database itself; a PostgreSQL one is migrated here, as a deploy would.
@@ -121,7 +132,14 @@ export async function startAuthPlatform(name: string, options: { env?: Record<st
       outbox,
       async resetMessages() {
         const rows = await outbox('auth.password-reset-requested');
-        return rows.map(({ payload }) => ({ userId: payload.userId, email: payload.email, token: payload.token, expiresAt: new Date(payload.expiresAt) }));
+        const payloads = await eventually(() =>
+          rows.map((row) => {
+            const payload = row.payload.token ? row.payload : delivered.get(row.id);
+            if (!payload) throw new Error(`reset event ${row.id} not delivered yet`);
+            return payload;
+          }),
+        );
+        return payloads.map((payload) => ({ userId: payload.userId, email: payload.email, token: payload.token, expiresAt: new Date(payload.expiresAt) }));
       },
       stop: () => stack.stop(),
     };

@@ -46,7 +46,9 @@ async function call(query: string, variables: Record<string, unknown> = {}, toke
   for (const error of result.errors ?? []) errorMessages.push(error.message);
   const data = result.data as Record<string, Record<string, unknown> | null> | undefined;
   for (const value of Object.values(data ?? {})) {
-    if (value && typeof value === 'object') {
+    // Recovery codes (confirmMfaEnrollment) are a list of secrets.
+    if (Array.isArray(value)) value.forEach(keep);
+    if (value && typeof value === 'object' && !Array.isArray(value)) {
       keep(value.accessToken);
       keep(value.refreshToken);
       keep((value.mfaChallenge as { mfaToken?: string } | null)?.mfaToken);
@@ -126,7 +128,9 @@ describe('lockout', () => {
     const locked = await platform.prisma.securityEvent.findMany({ where: { userId: victim.user.id, kind: 'ACCOUNT_LOCKED' } });
     expect(locked.map((event) => (event.details as { hard?: boolean }).hard ?? false)).toEqual(expect.arrayContaining([true]));
 
-    expect(failure(await call('mutation($id: ID!) { unlockAccount(userId: $id) }', { id: victim.user.id }, victim.accessToken)).extensions?.code).toBe('FORBIDDEN');
+    // (The victim's own token no longer works while hard-locked: see "revocation by account".)
+    const bystander = await signUp();
+    expect(failure(await call('mutation($id: ID!) { unlockAccount(userId: $id) }', { id: victim.user.id }, bystander.accessToken)).extensions?.code).toBe('FORBIDDEN');
     expect(ok(await call('mutation($id: ID!) { unlockAccount(userId: $id) }', { id: victim.user.id }, admin.accessToken), 'unlockAccount')).toBe(true);
     expect(ok<{ accessToken: string }>(await logIn(victim.email, victim.password), 'logIn').accessToken).toEqual(expect.any(String));
   });
@@ -164,6 +168,54 @@ describe('lockout', () => {
     const email = `ghost.${unique()}@example.com`;
     for (let i = 1; i <= 5; i += 1) expect(failure(await logIn(email, 'whatever it is 1')).extensions?.code).toBe('UNAUTHENTICATED');
     expect(failure(await logIn(email, 'whatever it is 1')).extensions).toMatchObject({ code: 'RATE_LIMITED', retryAfter: 2 });
+  });
+});
+
+describe('revocation by account', () => {
+  const ME = '{ me { id } }';
+  it('a hard-locked account\'s access token stops working everywhere; unlocking restores it', async () => {
+    const victim = await signUp();
+    expect((await graphql(platform.userUrl, ME, { token: victim.accessToken })).data).toEqual({ me: { id: victim.user.id } });
+    const aliases = Array.from({ length: 20 }, (_, i) => `a${i}: logIn(input: { email: $email, password: $password }) { accessToken }`).join('\n');
+    const wrong = `${victim.password}#`;
+    keep(wrong);
+    await call(`mutation($email: String!, $password: String!) {\n${aliases}\n}`, { email: victim.email, password: wrong });
+    expect(await throttleOf(victim.email)).toMatchObject({ lockedOutAt: expect.any(Date) });
+    // Verifiers reuse a subject's status for 5 s: poll with a deadline.
+    const refused = await eventually(async () => {
+      const result = await graphql(platform.userUrl, ME, { token: victim.accessToken });
+      if (result.status !== 401) throw new Error(`still accepted (HTTP ${result.status})`);
+      return result;
+    }, 20_000);
+    expect(refused.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+    const atAuth = await graphql(platform.authUrl, '{ auditLog(first: 1) { edges { node { id } } } }', { token: victim.accessToken });
+    expect(atAuth.status).toBe(401);
+
+    ok(await call('mutation($id: ID!) { unlockAccount(userId: $id) }', { id: victim.user.id }, admin.accessToken), 'unlockAccount');
+    await eventually(async () => {
+      const result = await graphql(platform.userUrl, ME, { token: victim.accessToken });
+      if (result.status !== 200) throw new Error(`still refused (HTTP ${result.status})`);
+    }, 20_000);
+  });
+
+  it('a deleted account\'s access token stops working, on HTTP at every subgraph', async () => {
+    const gone = await signUp();
+    expect((await graphql(platform.userUrl, ME, { token: gone.accessToken })).status).toBe(200);
+    await platform.prisma.identity.delete({ where: { id: gone.user.id } });
+    const refused = await eventually(async () => {
+      const result = await graphql(platform.userUrl, ME, { token: gone.accessToken });
+      if (result.status !== 401) throw new Error(`still accepted (HTTP ${result.status})`);
+      return result;
+    }, 20_000);
+    expect(refused.errors?.map((error) => error.extensions?.code)).toEqual(['UNAUTHENTICATED']);
+    expect((await graphql(platform.authUrl, 'mutation { logOutEverywhere }', { token: gone.accessToken })).status).toBe(401);
+  });
+
+  it('answers the subject status endpoint for active, locked and unknown subjects only with a boolean', async () => {
+    const user = await signUp();
+    const base = platform.jwksUrl.replace(/jwks\.json$/, 'subject-status');
+    expect(await (await fetch(`${base}/${user.user.id}`)).json()).toEqual({ active: true });
+    expect(await (await fetch(`${base}/no-such-user`)).json()).toEqual({ active: false });
   });
 });
 
@@ -510,11 +562,30 @@ describe('events are written in the transaction of the change', () => {
 });
 
 describe('secrets', () => {
+  it('a published auth.password-reset-requested row no longer holds its token (the delivered event did)', async () => {
+    const user = await signUp();
+    expect((await call(`mutation($e: String!) { requestPasswordReset(email: $e) }`, { e: user.email })).data).toEqual({ requestPasswordReset: true });
+    const message = (await platform.resetMessages()).filter((m) => m.userId === user.user.id).at(-1)!;
+    keep(message.token);
+    expect(message.token.length).toBeGreaterThan(20);
+    const row = await eventually(async () => {
+      const rows = await platform.prisma.outboxEvent.findMany({ where: { type: 'auth.password-reset-requested', aggregateId: user.user.id } });
+      const published = rows.find((candidate) => candidate.publishedAt !== null && !('token' in (candidate.payload as object)));
+      if (!published) throw new Error('the reset row is not published and scrubbed yet');
+      return published;
+    }, 20_000);
+    expect(row.payload).toEqual({ userId: user.user.id, email: user.email, expiresAt: message.expiresAt.toISOString() });
+    expect(JSON.stringify(await platform.prisma.outboxEvent.findMany())).not.toContain(message.token);
+  });
+
   it('never appear in the logs, the audit log or an error message', async () => {
     const events = await platform.prisma.securityEvent.findMany();
     const places = { logs: platform.logs.text(), audit: JSON.stringify(events), errors: errorMessages.join('\n') };
     expect(platform.logs.entries().length).toBeGreaterThan(0);
     expect(secrets.size).toBeGreaterThan(40);
+    // Every kind is in the set: passwords, access and refresh tokens, TOTP secrets, recovery codes, reset tokens.
+    expect([...secrets].some((secret) => /^[A-Z2-7]{16,}$/.test(secret))).toBe(true);
+    expect([...secrets].filter((secret) => secret.split('.').length === 3).length).toBeGreaterThan(5);
     for (const [where, text] of Object.entries(places)) {
       expect({ where, leaked: [...secrets].filter((secret) => text.includes(secret)) }).toEqual({ where, leaked: [] });
     }

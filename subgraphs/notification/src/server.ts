@@ -4,6 +4,8 @@ import type { TokenVerifier } from '@meridian/tokens';
 import type { PrismaClient } from './generated/prisma/client';
 import { createNotificationRepository } from './data/notificationRepository';
 import { resolvers } from './resolvers';
+import { authorizeResolvers } from '@meridian/authorization';
+import { notificationPolicies } from './authorization';
 
 export const NOTIFICATION_SCHEMA_PATH = path.join(__dirname, 'schema.graphql');
 
@@ -17,10 +19,12 @@ export interface NotificationSubgraphDeps {
 
 /** Builds the notification subgraph's HTTP server; does not listen. */
 export function createNotificationSubgraph(deps: NotificationSubgraphDeps): SubgraphServer {
+  const typeDefs = readSchema(NOTIFICATION_SCHEMA_PATH);
   return createSubgraphServer({
     name: 'notification',
-    typeDefs: readSchema(NOTIFICATION_SCHEMA_PATH),
-    resolvers,
+    typeDefs,
+    // The SDL's @authenticated / @requiresScopes / @policy decide who may resolve what.
+    resolvers: authorizeResolvers({ typeDefs, resolvers: resolvers as Record<string, unknown>, policies: notificationPolicies }),
     verifier: deps.verifier,
     logger: deps.logger,
     production: deps.production,

@@ -4,6 +4,8 @@ import type { TokenVerifier } from '@meridian/tokens';
 import type { PrismaClient } from './generated/prisma/client';
 import { createTaskRepository } from './data/taskRepository';
 import { resolvers } from './resolvers';
+import { authorizeResolvers } from '@meridian/authorization';
+import { taskPolicies } from './authorization';
 
 export const TASK_SCHEMA_PATH = path.join(__dirname, 'schema.graphql');
 
@@ -19,13 +21,15 @@ export interface TaskSubgraphDeps {
 
 /** Builds the task subgraph's HTTP server; does not listen. */
 export function createTaskSubgraph(deps: TaskSubgraphDeps): SubgraphServer {
+  const typeDefs = readSchema(TASK_SCHEMA_PATH);
   // Every subscription streaming one event shares one read of its task (tasks are visible to
   // every signed-in user, so the row does not depend on the viewer).
   const eventReads = createEventReadCache();
   return createSubgraphServer({
     name: 'task',
-    typeDefs: readSchema(TASK_SCHEMA_PATH),
-    resolvers,
+    typeDefs,
+    // The SDL's @authenticated / @requiresScopes / @policy decide who may resolve what.
+    resolvers: authorizeResolvers({ typeDefs, resolvers: resolvers as Record<string, unknown>, policies: taskPolicies }),
     verifier: deps.verifier,
     logger: deps.logger,
     production: deps.production,

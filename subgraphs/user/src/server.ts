@@ -4,6 +4,7 @@ import type { TokenVerifier } from '@meridian/tokens';
 import type { PrismaClient } from './generated/prisma/client';
 import { createUserRepository } from './data/userRepository';
 import { resolvers } from './resolvers';
+import { authorizeResolvers } from '@meridian/authorization';
 
 export const USER_SCHEMA_PATH = path.join(__dirname, 'schema.graphql');
 
@@ -16,10 +17,12 @@ export interface UserSubgraphDeps {
 
 /** Builds the user subgraph's HTTP server; does not listen. */
 export function createUserSubgraph(deps: UserSubgraphDeps): SubgraphServer {
+  const typeDefs = readSchema(USER_SCHEMA_PATH);
   return createSubgraphServer({
     name: 'user',
-    typeDefs: readSchema(USER_SCHEMA_PATH),
-    resolvers,
+    typeDefs,
+    // The SDL's @authenticated / @requiresScopes / @policy decide who may resolve what.
+    resolvers: authorizeResolvers({ typeDefs, resolvers: resolvers as Record<string, unknown> }),
     verifier: deps.verifier,
     logger: deps.logger,
     production: deps.production,

@@ -327,6 +327,17 @@ export function createAuthService(deps: AuthServiceDeps) {
 
     listSessions: (userId: string) => store.listSessions(userId, clock.now()),
 
+    /**
+     * Whether access tokens of this account may still be used: false once the account is gone
+     * (deleted) or hard-locked. Verifiers ask this (cached briefly) besides checking signatures.
+     * A temporary backoff does not count: it refuses log-ins, not existing sessions.
+     */
+    async isSubjectActive(userId: string): Promise<boolean> {
+      const identity = await store.findIdentityById(userId);
+      if (!identity) return false;
+      return !(await store.getThrottle(identity.email))?.lockedOutAt;
+    },
+
     async mfaEnabled(userId: string): Promise<boolean> {
       return !!(await store.findIdentityById(userId))?.mfaSecret;
     },

@@ -1,3 +1,4 @@
+import { ROLES as AUTHORIZATION_ROLES, scopesForRoles } from '@meridian/authorization';
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { ACCESS_TOKEN_ALGORITHM } from '@meridian/tokens';
@@ -140,14 +141,9 @@ export function createTokenIssuer(store: SigningKeyStore, options: TokenIssuerOp
 
 export type TokenIssuer = ReturnType<typeof createTokenIssuer>;
 
-const ROLE_SCOPES: Record<string, string[]> = {
-  ADMIN: ['tasks:read', 'tasks:write', 'users:read', 'users:admin'],
-  MEMBER: ['tasks:read', 'tasks:write', 'users:read'],
-  VIEWER: ['tasks:read', 'users:read'],
-};
+export const ROLES: string[] = [...AUTHORIZATION_ROLES];
 
-export const ROLES = Object.keys(ROLE_SCOPES);
-
+/** The role → scope table is shared with the `@requiresScopes` checks (packages/authorization). */
 export function scopesFor(roles: string[]): string[] {
-  return [...new Set(roles.flatMap((role) => ROLE_SCOPES[role] ?? []))].sort();
+  return scopesForRoles(roles);
 }

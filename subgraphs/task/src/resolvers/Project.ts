@@ -1,9 +1,8 @@
-import { pageArgs, requireSignedIn, toConnection } from '@meridian/service-kit';
+import { pageArgs, toConnection } from '@meridian/service-kit';
 import type { ProjectResolvers } from '../generated/resolvers-types';
 
 export const Project: ProjectResolvers = {
-  __resolveReference: (reference, { viewer, tasks }) => {
-    requireSignedIn(viewer);
+  __resolveReference: (reference, { tasks }) => {
     return tasks.projectById(reference.id);
   },
   owner: (project) => ({ __typename: 'User', id: project.ownerId }),

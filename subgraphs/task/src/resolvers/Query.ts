@@ -1,15 +1,13 @@
-import { pageArgs, requireSignedIn, toConnection } from '@meridian/service-kit';
+import { pageArgs, toConnection } from '@meridian/service-kit';
 import type { QueryResolvers } from '../generated/resolvers-types';
 import { validateSearch, validateUserId } from '../domain/task';
 
-// Reads are open to every signed-in user: the workspace is shared by the whole team.
+// Reads need the tasks:read scope (every role has it: the workspace is shared by the whole team), see schema.graphql.
 export const Query: QueryResolvers = {
-  task: (_parent, { id }, { viewer, tasks }) => {
-    requireSignedIn(viewer);
+  task: (_parent, { id }, { tasks }) => {
     return tasks.taskById(id);
   },
-  tasks: async (_parent, { filter, ...args }, { viewer, tasks }) => {
-    requireSignedIn(viewer);
+  tasks: async (_parent, { filter, ...args }, { tasks }) => {
     const page = pageArgs(args);
     const assigneeId = validateUserId(filter?.assigneeId, 'filter.assigneeId') ?? undefined;
     const search = validateSearch(filter?.search, 'filter.search');
@@ -25,12 +23,10 @@ export const Query: QueryResolvers = {
       ),
     );
   },
-  project: (_parent, { id }, { viewer, tasks }) => {
-    requireSignedIn(viewer);
+  project: (_parent, { id }, { tasks }) => {
     return tasks.projectById(id);
   },
-  projects: async (_parent, args, { viewer, tasks }) => {
-    requireSignedIn(viewer);
+  projects: async (_parent, args, { tasks }) => {
     return toConnection(await tasks.listProjects(pageArgs(args)));
   },
 };
