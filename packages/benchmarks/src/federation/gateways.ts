@@ -12,7 +12,6 @@ import http from 'node:http';
 import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
 import { startStandaloneServer } from '@apollo/server/standalone';
-import { createGatewayRuntime } from '@graphql-hive/gateway';
 import { createGateway } from '@meridian/gateway';
 import { createLogger } from '@meridian/service-kit';
 import { createTokenVerifier } from '@meridian/tokens';
@@ -67,6 +66,8 @@ export async function startGatewayUnderTest(options: GatewayUnderTestOptions): P
       return { url: new URL('/graphql', url).toString(), close: () => server.stop() };
     }
     case 'hive': {
+      // Loaded on demand: only the benchmark needs it (and it is large).
+      const { createGatewayRuntime } = await import('@graphql-hive/gateway');
       const runtime = createGatewayRuntime({ supergraph: options.supergraphSdl, logging: false });
       const server = http.createServer(runtime);
       const url = await listenOn(server);

@@ -15,6 +15,8 @@ export interface LoadSpec {
   expected: unknown;
   connections: number;
   durationS: number;
+  /** Seconds after which a response counts as a timeout. */
+  timeoutS: number;
 }
 
 export interface LoadResult {
@@ -28,6 +30,8 @@ export interface LoadResult {
   errors: number;
   timeouts: number;
   valid: boolean;
+  /** The beginning of the first wrong body, to say what went wrong. */
+  firstMismatch?: string;
 }
 
 export function bodyMatches(expected: unknown): (body: string) => boolean {
@@ -44,6 +48,8 @@ export function bodyMatches(expected: unknown): (body: string) => boolean {
 
 export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
   const latencies: number[] = [];
+  const matches = bodyMatches(spec.expected);
+  let firstMismatch: string | undefined;
   let done!: (result: autocannon.Result) => void;
   let failed!: (error: Error) => void;
   const finished = new Promise<autocannon.Result>((resolve, reject) => {
@@ -58,8 +64,12 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
     body: spec.body,
     connections: spec.connections,
     duration: spec.durationS,
-    verifyBody: bodyMatches(spec.expected),
-    timeout: 30,
+    verifyBody: (body: string) => {
+      if (matches(body)) return true;
+      firstMismatch ??= body.slice(0, 1000);
+      return false;
+    },
+    timeout: spec.timeoutS,
   }, (error, result) => (error ? failed(error) : done(result)));
   instance.on('response', (_client: unknown, _status: number, _bytes: number, responseTime: number) => {
     latencies.push(responseTime);
@@ -85,5 +95,6 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
     errors: result.errors,
     timeouts: result.timeouts,
     valid: invalid === 0 && latencies.length > 0,
+    ...(firstMismatch === undefined ? {} : { firstMismatch }),
   };
 }

@@ -26,6 +26,7 @@ interface Params {
   durationS: number;
   warmupS: number;
   connections: number;
+  timeoutS: number;
   gateways: GatewayKind[];
   single: boolean;
   platform: boolean;
@@ -38,6 +39,7 @@ const HELP = `usage: npx tsx packages/benchmarks/src/federation/main.ts [options
   --duration-s N     measured seconds per target (BENCH_DURATION_S, default 20)
   --warmup-s N       warm-up seconds per target, not counted (BENCH_WARMUP_S, default 5)
   --connections N    concurrent connections of the load driver (BENCH_CONNECTIONS, default 50)
+  --timeout-s N      a response slower than this counts as a timeout, making the run invalid (BENCH_TIMEOUT_S, default 60)
   --gateways LIST    comma-separated subset of ${GATEWAY_KINDS.join(',')} (BENCH_GATEWAYS, default all)
   --no-single        skip the single-subgraph overhead scenario
   --no-platform      skip the scenario on our own platform's subgraphs
@@ -57,7 +59,7 @@ function parseParams(argv: readonly string[]): Params {
     if (!arg.startsWith('--')) throw new Error(`unexpected argument "${arg}"\n${HELP}`);
     const [name, inline] = arg.slice(2).split('=', 2) as [string, string | undefined];
     if (switches.has(name)) flags.set(name, 'true');
-    else if (['duration-s', 'warmup-s', 'connections', 'gateways', 'out', 'chart'].includes(name)) {
+    else if (['duration-s', 'warmup-s', 'connections', 'timeout-s', 'gateways', 'out', 'chart'].includes(name)) {
       const value = inline ?? argv[++index];
       if (value === undefined) throw new Error(`--${name} needs a value`);
       flags.set(name, value);
@@ -82,6 +84,7 @@ function parseParams(argv: readonly string[]): Params {
     durationS: number('duration-s', 20, 1),
     warmupS: number('warmup-s', 5, 0),
     connections: number('connections', 50, 1),
+    timeoutS: number('timeout-s', 60, 1),
     gateways: gateways as GatewayKind[],
     single: !flags.has('no-single'),
     platform: !flags.has('no-platform'),
@@ -152,6 +155,8 @@ interface ProcessStats {
 // ---------------------------------------------------------------------------------------------
 // Measurement
 
+const invalidTargets: string[] = [];
+
 interface Measured {
   target: string;
   load: LoadResult;
@@ -192,7 +197,11 @@ async function measure(target: string, load: Child, measured: Child, spec: Omit<
     `${target.padEnd(34)} ${String(result.requestsPerSecond).padStart(8)} req/s  p50 ${result.latencyMs.p50} p95 ${result.latencyMs.p95} p99 ${result.latencyMs.p99} ms  ` +
       `${row.cpuSecondsPer1000Requests} CPU-s/1k  ${row.requestsPerCpuSecond} req/CPU-s  peak RSS ${row.peakRssMiB} MiB  ${result.valid ? 'valid' : 'INVALID'}`,
   );
-  if (!result.valid) throw new Error(`${target}: ${result.non2xx} non-2xx, ${result.mismatches} wrong bodies, ${result.errors} errors, ${result.timeouts} timeouts`);
+  if (!result.valid) {
+    // Kept in the report (a gateway that fails under load is a result), but the run exits with 1.
+    invalidTargets.push(`${target}: ${result.non2xx} non-2xx, ${result.mismatches} wrong bodies, ${result.errors} errors, ${result.timeouts} timeouts`);
+    if (result.firstMismatch) console.log(`  first wrong body: ${result.firstMismatch.slice(0, 300)}`);
+  }
   return row;
 }
 
@@ -236,14 +245,14 @@ async function main() {
     for (const kind of params.gateways) {
       const execArgv = params.profile && kind === 'ours' ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
       const gateway = await spawnChild(`gateway:${kind}`, 'gateway', { kind, supergraphSdl: composed.supergraphSdl, supergraphPath, supergraphConfigPath, routingEnv }, { env: gatewayEnv, execArgv });
-      rows[kind] = await measure(`federation: ${kind}`, load, gateway, { url: gateway.ready.url, body: benchBody, expected: expectedBenchmarkResult(), connections: params.connections }, params);
+      rows[kind] = await measure(`federation: ${kind}`, load, gateway, { url: gateway.ready.url, body: benchBody, expected: expectedBenchmarkResult(), connections: params.connections, timeoutS: params.timeoutS }, params);
       await gateway.stop();
     }
 
     let single: Record<string, Measured> | undefined;
     if (params.single) {
       const body = JSON.stringify({ query: SINGLE_SUBGRAPH_QUERY });
-      const spec = { body, expected: expectedSingleSubgraphResult(), connections: params.connections };
+      const spec = { body, expected: expectedSingleSubgraphResult(), connections: params.connections, timeoutS: params.timeoutS };
       const direct = await measure('single subgraph: products directly', load, subgraphs, { ...spec, url: urls.products! }, params);
       const gateway = await spawnChild('gateway:ours', 'gateway', { kind: 'ours', supergraphSdl: composed.supergraphSdl, supergraphPath, supergraphConfigPath, routingEnv }, { env: gatewayEnv });
       const through = await measure('single subgraph: through ours', load, gateway, { ...spec, url: gateway.ready.url }, params);
@@ -267,7 +276,7 @@ async function main() {
         },
       };
       platform = await measure('platform: user -> task -> user, ours', load, gateway, {
-        url: gateway.ready.url, body: JSON.stringify({ query }), expected, connections: params.connections, headers: { authorization: `Bearer ${token}` },
+        url: gateway.ready.url, body: JSON.stringify({ query }), expected, connections: params.connections, timeoutS: params.timeoutS, headers: { authorization: `Bearer ${token}` },
       }, params);
       await gateway.stop();
       await platformChild.stop();
@@ -299,6 +308,7 @@ async function main() {
       singleSubgraph: single,
       platform,
       ratios,
+      invalidTargets,
     };
     if (params.out) {
       mkdirSync(path.dirname(params.out), { recursive: true });
@@ -310,6 +320,7 @@ async function main() {
       console.log(`wrote ${params.chart}`);
     }
     if (params.profile) console.log(`profiles of our gateway in ${profileDir}`);
+    if (invalidTargets.length > 0) throw new Error(`invalid results (not comparable):\n${invalidTargets.join('\n')}`);
   } finally {
     rmSync(scratch, { recursive: true, force: true });
     await Promise.all([...children].map((child) => child.stop().catch(() => undefined)));

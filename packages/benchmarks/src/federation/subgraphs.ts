@@ -7,12 +7,14 @@
  * - the inventory's `Product` entity resolver keeps its own record only (it ignores the `price`
  *   and `weight` sent for `@requires`), so `shippingEstimate` is always null, as in the benchmark.
  * Each subgraph serves POST /graphql on its own port; all four run in one process (the benchmark
- * runs them in one process too).
+ * runs them in one process too). Idle keep-alive connections are never closed by the server (like
+ * the benchmark's Rust server): Node's default 5 s idle timeout races with clients that reuse a
+ * connection at that moment (ECONNRESET), which would count against whichever gateway met it.
  */
+import http from 'node:http';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { ApolloServer } from '@apollo/server';
-import { startStandaloneServer } from '@apollo/server/standalone';
+import { ApolloServer, HeaderMap } from '@apollo/server';
 import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
@@ -91,20 +93,62 @@ export interface RunningSubgraphs {
 
 /** Starts the four subgraphs on free ports of 127.0.0.1 (or the given ones). */
 export async function startBenchmarkSubgraphs(ports: Partial<Record<BenchmarkSubgraph, number>> = {}): Promise<RunningSubgraphs> {
-  const servers: ApolloServer[] = [];
+  const servers: { apollo: ApolloServer; http: http.Server }[] = [];
   const urls = {} as Record<BenchmarkSubgraph, string>;
   for (const name of BENCHMARK_SUBGRAPHS) {
     const schema = buildSubgraphSchema({ typeDefs: parse(readFileSync(schemaPath(name), 'utf8')), resolvers: resolvers[name] });
-    const server = new ApolloServer({ schema, plugins: [ApolloServerPluginInlineTraceDisabled()] });
-    const { url } = await startStandaloneServer(server, { listen: { port: ports[name] ?? 0, host: '127.0.0.1' } });
-    servers.push(server);
-    urls[name] = new URL('/graphql', url).toString();
+    const apollo = new ApolloServer({ schema, plugins: [ApolloServerPluginInlineTraceDisabled()] });
+    await apollo.start();
+    const server = http.createServer((req, res) => void serve(apollo, req, res));
+    server.keepAliveTimeout = 0;
+    const port = await new Promise<number>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(ports[name] ?? 0, '127.0.0.1', () => resolve((server.address() as { port: number }).port));
+    });
+    servers.push({ apollo, http: server });
+    urls[name] = `http://127.0.0.1:${port}/graphql`;
   }
   return {
     urls,
     async close() {
-      await Promise.all(servers.map((server) => server.stop()));
+      await Promise.all(
+        servers.map(async (server) => {
+          server.http.closeAllConnections();
+          await new Promise<void>((resolve) => server.http.close(() => resolve()));
+          await server.apollo.stop();
+        }),
+      );
     },
   };
 }
 
+
+/** Minimal node:http binding of Apollo Server (POST JSON and GET), without a web framework. */
+async function serve(apollo: ApolloServer, req: http.IncomingMessage, res: http.ServerResponse) {
+  try {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const raw = Buffer.concat(chunks).toString('utf8');
+    const headers = new HeaderMap();
+    for (const [key, value] of Object.entries(req.headers)) {
+      if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
+    }
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const result = await apollo.executeHTTPGraphQLRequest({
+      httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: url.search, body: raw ? (JSON.parse(raw) as unknown) : undefined },
+      context: async () => ({}),
+    });
+    res.statusCode = result.status ?? 200;
+    for (const [key, value] of result.headers) res.setHeader(key, value);
+    if (result.body.kind === 'complete') {
+      res.end(result.body.string);
+      return;
+    }
+    for await (const chunk of result.body.asyncIterator) res.write(chunk);
+    res.end();
+  } catch (error) {
+    res.statusCode = 400;
+    res.setHeader('content-type', 'application/json');
+    res.end(JSON.stringify({ errors: [{ message: (error as Error).message }] }));
+  }
+}
