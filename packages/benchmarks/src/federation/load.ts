@@ -64,7 +64,8 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
     body: spec.body,
     connections: spec.connections,
     duration: spec.durationS,
-    verifyBody: (body: string) => {
+    verifyBody: (raw: string | Buffer | undefined) => {
+      const body = raw === undefined ? '' : raw.toString();
       if (matches(body)) return true;
       firstMismatch ??= body.slice(0, 1000);
       return false;
