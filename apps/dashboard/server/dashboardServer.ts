@@ -56,6 +56,9 @@ export async function startDashboardServer(options: DashboardServerOptions): Pro
     target: gateway,
     changeOrigin: true,
     ws: true,
+    // Appends the browser's address to X-Forwarded-For: the gateway (TRUST_PROXY=1 behind this
+    // server) rate-limits and logs per real client, not per dashboard server.
+    xfwd: true,
     // Mounted with pathFilter (not app.use('/graphql')) so the path reaches the gateway unchanged.
     pathFilter: '/graphql',
     on: {

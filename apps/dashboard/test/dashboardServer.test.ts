@@ -16,7 +16,7 @@ describe('dashboard server', () => {
   let upstream: http.Server;
   let upstreamUrl: string;
   let dashboard: DashboardServer;
-  const seen: { method?: string; url?: string; authorization?: string; body: string }[] = [];
+  const seen: { method?: string; url?: string; authorization?: string; forwardedFor?: string | string[]; body: string }[] = [];
 
   beforeAll(async () => {
     staticDir = mkdtempSync(path.join(os.tmpdir(), 'dashboard-static-'));
@@ -28,7 +28,7 @@ describe('dashboard server', () => {
       let body = '';
       req.on('data', (chunk: Buffer) => (body += chunk.toString()));
       req.on('end', () => {
-        seen.push({ method: req.method, url: req.url, authorization: req.headers.authorization, body });
+        seen.push({ method: req.method, url: req.url, authorization: req.headers.authorization, forwardedFor: req.headers['x-forwarded-for'], body });
         res.writeHead(200, { 'content-type': 'application/json' });
         res.end(JSON.stringify({ data: { echo: JSON.parse(body || '{}').query ?? null } }));
       });
@@ -82,6 +82,8 @@ describe('dashboard server', () => {
     });
     expect(await response.json()).toEqual({ data: { echo: '{ me { id } }' } });
     expect(seen.at(-1)).toMatchObject({ method: 'POST', url: '/graphql', authorization: 'Bearer abc' });
+    // The browser's address is appended for the gateway's per-client rate limits.
+    expect(String(seen.at(-1)?.forwardedFor)).toMatch(/127\.0\.0\.1/);
   });
 
   it('proxies WebSocket upgrades on /graphql (graphql-ws end to end)', async () => {
