@@ -25,6 +25,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { machine, packageDir, percentile } from './report';
+import { BENCHMARK_RATE_BUDGETS } from './budgets';
 
 interface Params {
   durationS: number;
@@ -107,6 +108,7 @@ async function runPlatform() {
     env: {
       DATA_DIR: ':memory:',
       LOG_LEVEL: process.env.LOG_LEVEL ?? 'error',
+      ...BENCHMARK_RATE_BUDGETS,
       ...['AUTH', 'USER', 'TASK', 'NOTIFICATION', 'ANALYTICS', 'GATEWAY'].reduce((ports, name) => ({ ...ports, [`${name}_PORT`]: '0' }), {}),
     },
   });

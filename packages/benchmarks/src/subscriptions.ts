@@ -21,6 +21,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { machine, packageDir, percentile } from './report';
+import { BENCHMARK_RATE_BUDGETS } from './budgets';
 
 // ---------------------------------------------------------------------------------------------
 // Parameters
@@ -231,6 +232,7 @@ async function runPlatform(config: PlatformConfig) {
     LOG_LEVEL: 'warn',
     NODE_ENV: 'test',
     ACCESS_TOKEN_TTL_SECONDS: '3600',
+    ...BENCHMARK_RATE_BUDGETS,
   };
   // Embedded, always: in-memory bus and PGlite, whatever the shell exports.
   for (const key of Object.keys(process.env)) if (key === 'REDIS_URL' || key.endsWith('_DATABASE_URL')) delete process.env[key];

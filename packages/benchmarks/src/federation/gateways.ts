@@ -13,6 +13,7 @@ import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
 import { startStandaloneServer } from '@apollo/server/standalone';
 import { createGateway } from '@meridian/gateway';
+import { BENCHMARK_RATE_BUDGETS } from '../budgets';
 import { createLogger } from '@meridian/service-kit';
 import { createTokenVerifier } from '@meridian/tokens';
 
@@ -56,6 +57,13 @@ export async function startGatewayUnderTest(options: GatewayUnderTestOptions): P
         verifier: createTokenVerifier({ jwksUrl: 'http://127.0.0.1:9/unused-jwks.json', issuer: 'meridian-auth', audience: 'meridian' }),
         logger: createLogger('gateway', 'warn'),
         production: true,
+        // The limiter runs (its cost is measured) but never refuses the load driver's one address.
+        protection: {
+          rateLimits: {
+            general: { points: Number(BENCHMARK_RATE_BUDGETS.RATE_LIMIT_POINTS), windowSeconds: 60 },
+            auth: { points: Number(BENCHMARK_RATE_BUDGETS.AUTH_RATE_LIMIT_POINTS), windowSeconds: 60 },
+          },
+        },
       });
       const running = await gateway.listen(0, '127.0.0.1');
       return { url: `${running.url}/graphql`, close: () => gateway.close() };
