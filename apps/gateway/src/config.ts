@@ -42,7 +42,7 @@ export function loadGatewayConfig(env: Record<string, string | undefined> = proc
       MAX_DIRECTIVES: z.coerce.number().int().min(0).default(50),
       MAX_TOKENS: positiveInt(1_000),
       MAX_QUERY_COST: positiveInt(5_000),
-      MAX_QUERY_COMPLEXITY: positiveInt(5_000),
+      MAX_QUERY_COMPLEXITY: z.coerce.number().int().min(0).default(0),
       COST_DEFAULT_LIST_SIZE: positiveInt(10),
       RATE_LIMIT_POINTS: positiveInt(600),
       RATE_LIMIT_WINDOW_SECONDS: positiveInt(60),

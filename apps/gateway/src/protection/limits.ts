@@ -32,7 +32,12 @@ export interface OperationLimits {
   maxTokens: number;
   /** Schema-aware cost (`@cost` / `@listSize`) of the costliest operation. */
   maxCost: number;
-  /** graphql-armor's own cost model (objects 2, scalars 1, x1.5 per level), kept as a floor (its default: 5000). */
+  /**
+   * graphql-armor's schema-blind cost model (objects 2, scalars 1, x1.5 per level); 0 = off (the
+   * default). Off because it grows exponentially with depth and refuses ordinary paginated
+   * queries (the dashboard's board of 100 tasks scores ~14,600): `maxCost`, which reads
+   * `@cost` / `@listSize` and the page sizes asked for, is the cost limit.
+   */
   maxComplexity: number;
   /** Size assumed for lists with no `@listSize` and no slicing argument. */
   defaultListSize: number;
@@ -44,7 +49,7 @@ export const DEFAULT_OPERATION_LIMITS: OperationLimits = {
   maxDirectives: 50,
   maxTokens: 1_000,
   maxCost: 5_000,
-  maxComplexity: 5_000,
+  maxComplexity: 0,
   defaultListSize: 10,
 };
 
@@ -104,13 +109,18 @@ export function createOperationLimiter(options: {
   let current: { schema: GraphQLSchema; directives: CostDirectives; verdicts: Map<string, Verdict>; characters: number } | undefined;
 
   // graphql-armor's rules, told not to throw: the first rejection is kept and given our code.
+  // Depth (and complexity, when on) count fields, not fragment spreads (`flattenFragments`): a client that
+  // packages its selections in fragments (Apollo Client, the dashboard) asks for no more data
+  // than the same selection written inline, and must not be judged deeper for it.
   const armorRules = (reject: (code: ErrorCode, error: GraphQLError) => void): ValidationRule[] => {
     const handler = (code: ErrorCode) => [(_context: unknown, error: GraphQLError) => reject(code, error)];
     return [
-      maxDepthRule({ n: limits.maxDepth, propagateOnRejection: false, onReject: handler('QUERY_TOO_DEEP') }),
+      maxDepthRule({ n: limits.maxDepth, flattenFragments: true, propagateOnRejection: false, onReject: handler('QUERY_TOO_DEEP') }),
       maxAliasesRule({ n: limits.maxAliases, propagateOnRejection: false, onReject: handler('TOO_MANY_ALIASES') }),
       maxDirectivesRule({ n: limits.maxDirectives, propagateOnRejection: false, onReject: handler('TOO_MANY_DIRECTIVES') }),
-      costLimitRule({ maxCost: limits.maxComplexity, propagateOnRejection: false, onReject: handler('QUERY_TOO_COSTLY') }),
+      ...(limits.maxComplexity > 0
+        ? [costLimitRule({ maxCost: limits.maxComplexity, flattenFragments: true, propagateOnRejection: false, onReject: handler('QUERY_TOO_COSTLY') })]
+        : []),
     ] as ValidationRule[];
   };
 
