@@ -11,4 +11,8 @@ module.exports = {
   },
   transformIgnorePatterns: ['/node_modules/(?!(jose)/)'],
   testTimeout: 60_000,
+  // Suites start whole platforms (PGlite is WebAssembly, ~100 MB each): one process running every
+  // file in band grew past 20 GB. With a limit, files run in a worker that is replaced once its
+  // memory passes it after a file (still one file at a time on a 2-core machine).
+  workerIdleMemoryLimit: '1GB',
 };

@@ -147,7 +147,7 @@ describe('event resilience, embedded (in-memory bus + PGlite on disk)', () => {
     await expectExactlyRight(platform.gatewayUrl, users, model);
     expect(await platform.bus.readDeadLetters('notification')).toEqual([]);
     expect(await platform.bus.readDeadLetters('analytics')).toEqual([]);
-  }, 180_000);
+  }, 360_000);
 });
 
 const distributed = Boolean(process.env.TEST_POSTGRES_URL && process.env.TEST_REDIS_URL);

@@ -140,7 +140,7 @@ function createSubjectStatusCheck(options: TokenVerifierOptions): (subject: stri
   }
 
   async function ask(base: string, subject: string): Promise<boolean> {
-    const response = await fetch(`${base}/${encodeURIComponent(subject)}`, { signal: AbortSignal.timeout(3_000) });
+    const response = await fetch(`${base}/${encodeURIComponent(subject)}`, { signal: AbortSignal.timeout(5_000) });
     // An issuer that does not publish subject status (404): nothing is revoked by account there.
     if (response.status === 404) return true;
     if (!response.ok) throw new Error(`subject status answered HTTP ${response.status}`);
@@ -156,7 +156,11 @@ function createSubjectStatusCheck(options: TokenVerifierOptions): (subject: stri
     if (cached && Date.now() - cached.at < ttlMs) return cached.active;
     let pending = inFlight.get(subject);
     if (!pending) {
-      pending = ask(base, subject).finally(() => inFlight.delete(subject));
+      // One more try after a failed ask: a service just (re)started has no cached answer, and one
+      // reset connection or slow answer from a busy auth service must not refuse a valid token.
+      pending = ask(base, subject)
+        .catch(() => ask(base, subject))
+        .finally(() => inFlight.delete(subject));
       inFlight.set(subject, pending);
     }
     try {

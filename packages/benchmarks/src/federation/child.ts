@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { startBenchmarkSubgraphs } from './subgraphs';
 import { startGatewayUnderTest, type GatewayUnderTestOptions } from './gateways';
 import { runLoad, type LoadSpec } from './load';
-import { BENCHMARK_RATE_BUDGETS } from '../budgets';
+import { BENCHMARK_OPERATION_LIMITS, BENCHMARK_RATE_BUDGETS } from '../budgets';
 
 type Message = { type: string; [key: string]: unknown };
 
@@ -49,6 +49,7 @@ async function startPlatformRole() {
       AUTH_PORT: '0', USER_PORT: '0', TASK_PORT: '0', NOTIFICATION_PORT: '0', ANALYTICS_PORT: '0', GATEWAY_PORT: '0',
       DATA_DIR: ':memory:', LOG_LEVEL: 'warn', NODE_ENV: 'test', ACCESS_TOKEN_TTL_SECONDS: '3600',
       ...BENCHMARK_RATE_BUDGETS,
+      ...BENCHMARK_OPERATION_LIMITS,
     },
   });
   const email = `bench-owner-${Date.now()}@example.com`;
@@ -100,7 +101,7 @@ async function start(role: string, options: Record<string, any>): Promise<{ read
     case 'platform-gateway': {
       const { loadGatewayConfig, startGatewayService } = await import('@meridian/gateway');
       const { createLogger } = await import('@meridian/service-kit');
-      const config = loadGatewayConfig({ ...process.env, ...(options.routing as Record<string, string>), GATEWAY_PORT: '0', LOG_LEVEL: 'warn', NODE_ENV: 'production', ...BENCHMARK_RATE_BUDGETS });
+      const config = loadGatewayConfig({ ...process.env, ...(options.routing as Record<string, string>), GATEWAY_PORT: '0', LOG_LEVEL: 'warn', NODE_ENV: 'production', ...BENCHMARK_RATE_BUDGETS, ...BENCHMARK_OPERATION_LIMITS });
       const handle = await startGatewayService({ config, logger: createLogger('gateway', 'warn') });
       return { ready: { url: `${handle.url}/graphql` }, close: () => handle.stop() };
     }

@@ -13,7 +13,7 @@ import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
 import { startStandaloneServer } from '@apollo/server/standalone';
 import { createGateway } from '@meridian/gateway';
-import { BENCHMARK_RATE_BUDGETS } from '../budgets';
+import { BENCHMARK_OPERATION_LIMITS, BENCHMARK_RATE_BUDGETS } from '../budgets';
 import { createLogger } from '@meridian/service-kit';
 import { createTokenVerifier } from '@meridian/tokens';
 
@@ -59,6 +59,11 @@ export async function startGatewayUnderTest(options: GatewayUnderTestOptions): P
         production: true,
         // The limiter runs (its cost is measured) but never refuses the load driver's one address.
         protection: {
+          limits: {
+            maxDepth: Number(BENCHMARK_OPERATION_LIMITS.MAX_QUERY_DEPTH),
+            maxCost: Number(BENCHMARK_OPERATION_LIMITS.MAX_QUERY_COST),
+            maxTokens: Number(BENCHMARK_OPERATION_LIMITS.MAX_TOKENS),
+          },
           rateLimits: {
             general: { points: Number(BENCHMARK_RATE_BUDGETS.RATE_LIMIT_POINTS), windowSeconds: 60 },
             auth: { points: Number(BENCHMARK_RATE_BUDGETS.AUTH_RATE_LIMIT_POINTS), windowSeconds: 60 },
