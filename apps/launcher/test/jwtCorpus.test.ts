@@ -138,7 +138,7 @@ describe(`a locked account's token at the gateway (${mode.name})`, () => {
     expect((await graphql(url, '{ me { id } }', { token: victim.accessToken })).data).toEqual({ me: { id: victim.userId } });
     // 20 failed attempts, aliased 10 per request (the gateway allows 15 aliases per operation).
     const aliases = Array.from({ length: 10 }, (_, i) => `a${i}: logIn(input: { email: $email, password: $password }) { accessToken }`).join('\n');
-    let attempts: Awaited<ReturnType<typeof graphql>> | undefined;
+    let attempts: Awaited<ReturnType<typeof graphql<Record<string, unknown>>>> | undefined;
     for (let round = 0; round < 2; round++) {
       attempts = await graphql(url, `mutation($email: String!, $password: String!) {\n${aliases}\n}`, {
         variables: { email: victim.email, password: 'not the password at all' },
