@@ -43,7 +43,7 @@ const HELP = `usage: npx tsx packages/benchmarks/src/federation/main.ts [options
   --gateways LIST    comma-separated subset of ${GATEWAY_KINDS.join(',')} (BENCH_GATEWAYS, default all)
   --no-single        skip the single-subgraph overhead scenario
   --no-platform      skip the scenario on our own platform's subgraphs
-  --profile          --cpu-prof our gateway's process into $TMPDIR/federation-bench-profiles
+  --profile          --cpu-prof our gateway's process into $TMPDIR/federation-bench-profiles (single-subgraph run: .../single)
   --out FILE         result JSON (default packages/benchmarks/results/federation-<date>.json); --no-out: none
   --chart FILE       SVG chart of the run (default docs/benchmarks-federation.svg with the default --out); --no-chart: none`;
 
@@ -254,7 +254,8 @@ async function main() {
       const body = JSON.stringify({ query: SINGLE_SUBGRAPH_QUERY });
       const spec = { body, expected: expectedSingleSubgraphResult(), connections: params.connections, timeoutS: params.timeoutS };
       const direct = await measure('single subgraph: products directly', load, subgraphs, { ...spec, url: urls.products! }, params);
-      const gateway = await spawnChild('gateway:ours', 'gateway', { kind: 'ours', supergraphSdl: composed.supergraphSdl, supergraphPath, supergraphConfigPath, routingEnv }, { env: gatewayEnv });
+      const execArgv = params.profile ? ['--cpu-prof', `--cpu-prof-dir=${path.join(profileDir, 'single')}`] : [];
+      const gateway = await spawnChild('gateway:ours', 'gateway', { kind: 'ours', supergraphSdl: composed.supergraphSdl, supergraphPath, supergraphConfigPath, routingEnv }, { env: gatewayEnv, execArgv });
       const through = await measure('single subgraph: through ours', load, gateway, { ...spec, url: gateway.ready.url }, params);
       await gateway.stop();
       single = { direct, through };
