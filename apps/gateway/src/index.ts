@@ -11,3 +11,10 @@ export {
   type CircuitState,
 } from './subgraphs/subgraphClient';
 export type { ReloadResult } from './supergraph/supergraphSource';
+export {
+  createOperationExecutor,
+  UNSUPPORTED as UNSUPPORTED_OPERATION,
+  type OperationExecutor,
+  type OperationExecutorOptions,
+  type ServiceMap,
+} from './execution/operationExecutor';

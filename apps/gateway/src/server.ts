@@ -4,13 +4,12 @@ import { readFileSync } from 'node:fs';
 import express from 'express';
 import { ApolloServer } from '@apollo/server';
 import { expressMiddleware } from '@as-integrations/express5';
-import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloGateway } from '@apollo/gateway';
 import { createError, createErrorMasker } from '@meridian/errors';
 import { readSupergraphConfig, resolveRoutingUrls } from '@meridian/composition';
-import { closeConnectionsWhileDraining, createReadiness, listen, type Logger, type Readiness, type RunningServer } from '@meridian/service-kit';
+import { closeConnectionsWhileDraining, createConnectionDrain, createReadiness, listen, type Logger, type Readiness, type RunningServer } from '@meridian/service-kit';
 import type { TokenVerifier, Viewer } from '@meridian/tokens';
 import { createSubscriptionGate, type SubscriptionLimits } from './subscriptions/gate';
 import { createSubscriptionHub } from './subscriptions/hub';
@@ -22,6 +21,8 @@ import { createGatewayProtection, type ProtectionOptions } from './protection';
 import { createSubgraphClients, type SubgraphClientHooks, type SubgraphClientOptions, type SubgraphDataSource } from './subgraphs/subgraphClient';
 import { createSupergraphSource, type ReloadResult } from './supergraph/supergraphSource';
 import { createGatewayObservability } from './observability';
+import { createExecutorGateway } from './execution/executorGateway';
+import type { OperationExecutor, ServiceMap } from './execution/operationExecutor';
 
 export interface GatewayContext {
   viewer: Viewer;
@@ -108,9 +109,19 @@ export function createGateway(deps: GatewayDeps): Gateway {
       hub.endAll(createError('SUPERGRAPH_RELOADED', 'The gateway switched to a new supergraph; resubscribe with your last cursor.'));
     },
   });
-  const gateway = new ApolloGateway({
-    supergraphSdl: supergraph.hook,
-    buildService: ({ name, url }) => dataSourceFor(name, url),
+  // Apollo's gateway loads and hot-reloads the schema; queries and mutations run on the fast
+  // executor of the current planner's supergraph (Apollo's executor for what it does not support).
+  const gateway = createExecutorGateway({
+    gateway: new ApolloGateway({
+      supergraphSdl: supergraph.hook,
+      buildService: ({ name, url }) => dataSourceFor(name, url),
+    }),
+    executor: () => planner.executor,
+    serviceMap: (executor: OperationExecutor) => {
+      const services: ServiceMap = Object.create(null);
+      for (const { name, url } of executor.subgraphs) services[name] = dataSourceFor(name, url);
+      return services;
+    },
   });
   const upstream = createUpstreamPool();
   const hub = createSubscriptionHub({
@@ -142,6 +153,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
   app.set('trust proxy', protection.trustProxy); // req.ip: the client behind trusted proxies (TRUST_PROXY)
   app.use(protection.securityHeaders);
   const httpServer = http.createServer(app);
+  const connections = createConnectionDrain(httpServer);
   const readiness = createReadiness('gateway', deps.readinessTimeoutMs);
   const apollo = new ApolloServer<GatewayContext>({
     gateway,
@@ -152,8 +164,6 @@ export function createGateway(deps: GatewayDeps): Gateway {
       onMasked: (error) => deps.logger.error({ err: error }, 'unexpected error at the gateway'),
     }),
     plugins: [
-      // In-flight requests get what is left of the shutdown bound after the delay (minus a margin to exit).
-      ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: Math.max(500, shutdown.timeoutMs - shutdown.delayMs - 1_000) }),
       // Sandbox is a development tool; production serves no landing page at all.
       deps.production
         ? ApolloServerPluginLandingPageDisabled()
@@ -238,9 +248,10 @@ export function createGateway(deps: GatewayDeps): Gateway {
       // HTTP subscription streams (multipart, SSE) end with an error instead of holding the drain.
       hub.endAll(createError('SHUTTING_DOWN', 'The gateway is shutting down; resubscribe with your last cursor.'));
       await upstream.close();
-      // Stops accepting and waits for in-flight requests (ApolloServerPluginDrainHttpServer).
+      // Stops accepting and waits for in-flight requests: they get what is left of the shutdown
+      // bound after the delay (minus a margin to exit); see createConnectionDrain.
+      await connections.drain(Math.max(500, shutdown.timeoutMs - shutdown.delayMs - 1_000));
       if (started) await apollo.stop();
-      else if (httpServer.listening) await new Promise((resolve) => httpServer.close(resolve));
       await clients.close();
       await protection.close();
     },

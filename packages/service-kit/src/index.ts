@@ -15,6 +15,7 @@ export { createShutdownStack, startWithCleanup, runMain, type ServiceHandle, typ
 export { startSubgraphService, type PlatformEventBus, type ServicePrisma, type ServiceWiring, type StartSubgraphServiceOptions } from './service';
 export { streamEvents, createEventReadCache, DEFAULT_MAX_BUFFERED_EVENTS, type EventStreamOptions, type EventReadCache, type EventReadCacheOptions } from './eventStream';
 export { attachWebSocketServer } from './websocket';
+export { createConnectionDrain, type ConnectionDrain } from './connectionDrain';
 export { closeConnectionsWhileDraining, createReadiness, type Readiness, type ReadinessCheck, type ReadinessReport } from './readiness';
 export { createRedisReadinessCheck } from './redisReadiness';
 export { createObservabilityPlugin, metricsHandler, requestIdOf, tracingMiddleware } from './observability';

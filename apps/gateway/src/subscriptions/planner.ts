@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { Supergraph, operationFromDocument } from '@apollo/federation-internals';
-import { QueryPlanner, type FetchNode, type PlanNode, type QueryPlan } from '@apollo/query-planner';
+import { operationFromDocument } from '@apollo/federation-internals';
+import type { FetchNode, PlanNode, QueryPlan } from '@apollo/query-planner';
 import {
   buildOperationContext,
   executeQueryPlan,
@@ -10,6 +10,7 @@ import {
 import type { GatewayGraphQLRequestContext } from '@apollo/server-gateway-interface';
 import { createError } from '@meridian/errors';
 import { GraphQLError, print, type DocumentNode, type ExecutionResult, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
+import { createOperationExecutor, UNSUPPORTED, type CompiledOperation, type OperationExecutor, type Unsupported } from '../execution/operationExecutor';
 
 /** The pseudo-service that hands each upstream event to the executor as the primary fetch's result. */
 const EVENT_SERVICE = '__subscription_event__';
@@ -27,20 +28,23 @@ export type ServiceMap = Record<string, GraphQLDataSource>;
 
 /**
  * Plans subscriptions with Apollo's own query planner (which produces a SubscriptionNode:
- * `primary` fetch upstream, `rest` per event) and runs `rest` per event with Apollo's own
- * `executeQueryPlan`, by presenting the event as the result of the primary fetch.
+ * `primary` fetch upstream, `rest` per event) and runs `rest` per event by presenting the event
+ * as the result of the primary fetch: with the fast executor (the same results as Apollo's
+ * `executeQueryPlan`), or with `executeQueryPlan` itself for plans the fast one does not support.
+ *
+ * Takes the supergraph SDL, or the operation executor already built from it (which also serves
+ * queries and mutations: the supergraph is built once).
  */
-export function createSubscriptionPlanner(supergraphSdl: string) {
-  const supergraph = Supergraph.build(supergraphSdl);
-  const apiSchema = supergraph.apiSchema();
-  const schema: GraphQLSchema = apiSchema.toGraphQLJSSchema();
-  const supergraphSchema = supergraph.schema.toGraphQLJSSchema();
-  const planner = new QueryPlanner(supergraph);
+export function createSubscriptionPlanner(source: string | OperationExecutor) {
+  const executor = typeof source === 'string' ? createOperationExecutor({ supergraphSdl: source }) : source;
+  const { apiSchema, supergraphSchema, queryPlanner: planner } = executor;
+  const schema: GraphQLSchema = executor.schema;
   const plans = new Map<string, SubscriptionPlan>();
   const MAX_CACHED_PLANS = 1_000;
   // Transports share parsed documents between clients: skip printing and hashing them again.
   const byDocument = new WeakMap<DocumentNode, SubscriptionPlan>();
   const operationContexts = new WeakMap<SubscriptionPlan, ReturnType<typeof buildOperationContext>>();
+  const compiledEvents = new WeakMap<SubscriptionPlan, CompiledOperation | Unsupported>();
 
   function plan(document: DocumentNode, operationName: string | undefined): SubscriptionPlan {
     const known = byDocument.get(document);
@@ -80,6 +84,7 @@ export function createSubscriptionPlanner(supergraphSdl: string) {
   }): Promise<ExecutionResult> {
     const { plan: subscriptionPlan, event } = args;
     const eventSource: GraphQLDataSource = { process: async () => ({ data: event.data ?? null, errors: event.errors as never }) };
+    const serviceMap = { ...args.serviceMap, [EVENT_SERVICE]: eventSource };
     // Depends only on the plan (schema, document, operation name): built once, not per event.
     let operationContext = operationContexts.get(subscriptionPlan);
     if (!operationContext) {
@@ -90,6 +95,11 @@ export function createSubscriptionPlanner(supergraphSdl: string) {
       });
       operationContexts.set(subscriptionPlan, operationContext);
     }
+    let compiled = compiledEvents.get(subscriptionPlan);
+    if (compiled === undefined) {
+      compiled = executor.compile({ plan: subscriptionPlan.perEvent, document: subscriptionPlan.document, operationName: subscriptionPlan.operationName });
+      compiledEvents.set(subscriptionPlan, compiled);
+    }
     const requestContext = {
       request: { variables: args.variables, operationName: subscriptionPlan.operationName },
       context: args.context,
@@ -99,14 +109,10 @@ export function createSubscriptionPlanner(supergraphSdl: string) {
       operationName: subscriptionPlan.operationName ?? null,
       schema,
     } as unknown as GatewayGraphQLRequestContext<TContext>;
-    const result = await executeQueryPlan(
-      subscriptionPlan.perEvent,
-      { ...args.serviceMap, [EVENT_SERVICE]: eventSource },
-      requestContext,
-      operationContext,
-      supergraphSchema,
-      apiSchema,
-    );
+    const result =
+      compiled !== UNSUPPORTED
+        ? await executor.run(compiled, requestContext, serviceMap)
+        : await executeQueryPlan(subscriptionPlan.perEvent, serviceMap, requestContext, operationContext, supergraphSchema, apiSchema);
     // Errors of the event itself name the subgraph that owns the field, not the pseudo-service.
     const errors = result.errors?.map((error) => {
       // A failed entity fetch can surface as a raw Error (e.g. a FetchError with errno/syscall):
@@ -119,7 +125,7 @@ export function createSubscriptionPlanner(supergraphSdl: string) {
     return { data: result.data ?? null, ...(errors?.length ? { errors } : {}) } as ExecutionResult;
   }
 
-  return { schema, plan, executeEvent };
+  return { schema, plan, executeEvent, executor };
 }
 
 export type SubscriptionPlanner = ReturnType<typeof createSubscriptionPlanner>;
