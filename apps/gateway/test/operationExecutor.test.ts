@@ -64,6 +64,7 @@ type Query {
   shelves: [[Book]]
   brokenBook: Book
   oddities: [SearchResult]
+  repeats: [SearchResult]
 }
 
 type Mutation {
@@ -120,6 +121,8 @@ const catalogResolvers: GraphQLResolverMap<unknown> = {
     // Book.title is non-null: the subgraph itself nulls the book and reports the error.
     brokenBook: () => ({ __typename: 'Book', id: 'b9', title: null, pages: 1 }),
     oddities: () => [b2, a3, m1],
+    // The same entities several times: the fast executor sends each representation once.
+    repeats: () => [m2, m1, b1, m2, a2, m1, a2, m3, b1, m2],
   },
   Mutation: {
     addBook: (_: unknown, args: { title: string }) => ({ __typename: 'Book', id: `new-${args.title}`, title: args.title, pages: 100 }),
@@ -343,6 +346,11 @@ const MEDIA_CASES: Case[] = [
       search(text: "a") { kind: __typename ... on Book { title stock } ...MovieParts ... on Author { name rating } }
     }
     fragment MovieParts on Movie { title inStock }`,
+  },
+  {
+    name: 'repeated entities (deduplicated representations) with entity errors, field errors and nulls',
+    query: '{ repeats { __typename ... on Author { id name rating } ... on Book { title stock readingTime } ... on Movie { title inStock } } }',
+    check: (result) => expect(result.errors?.length).toBeGreaterThanOrEqual(5),
   },
   {
     name: 'an entity fetch that fails as a whole (error path without an index)',

@@ -138,12 +138,25 @@ async function executeFetch(context: RunContext, fetch: CompiledFetch, cursor: C
     return;
   }
 
+  // Identical representations are sent once: entities met several times on a path (the same
+  // product under many reviews) cost one entry in the fetch, not one each. Each entity is merged
+  // with the answer of its representation; errors of a deduplicated entry are reported for every
+  // entity that shares it, as if each had been sent (Apollo's executor sends duplicates).
   const representations: ResultMap[] = [];
   const representationToEntity: number[] = [];
+  const representationToSlot: number[] = [];
+  const slotOf = new Map<string, number>();
   for (let index = 0; index < entities.length; index++) {
     const representation = extract(entities[index]);
     if (representation && representation.__typename) {
-      representations.push(representation);
+      const key = JSON.stringify(representation);
+      let slot = slotOf.get(key);
+      if (slot === undefined) {
+        slot = representations.length;
+        slotOf.set(key, slot);
+        representations.push(representation);
+      }
+      representationToSlot.push(slot);
       representationToEntity.push(index);
     }
   }
@@ -151,7 +164,8 @@ async function executeFetch(context: RunContext, fetch: CompiledFetch, cursor: C
   if (representations.length < 1) return;
   if ('representations' in variables) throw new Error(`Variables cannot contain key "representations"`);
 
-  const received = await sendOperation(context, fetch, cursor, service, { ...variables, representations });
+  const deduplicated = representations.length < representationToSlot.length;
+  const received = await sendOperation(context, fetch, cursor, service, { ...variables, representations }, deduplicated ? representationToSlot : undefined);
   if (!received) return;
   if (!(received._entities && Array.isArray(received._entities))) {
     throw new Error(`Expected "data._entities" in response to be an array`);
@@ -160,12 +174,35 @@ async function executeFetch(context: RunContext, fetch: CompiledFetch, cursor: C
   if (receivedEntities.length !== representations.length) {
     throw new Error(`Expected "data._entities" to contain ${representations.length} elements`);
   }
-  for (let index = 0; index < representations.length; index++) {
-    const receivedEntity = receivedEntities[index];
+  for (let index = 0; index < representationToEntity.length; index++) {
+    const receivedEntity = receivedEntities[representationToSlot[index]!];
     const entity = entities[representationToEntity[index]!]!;
     if (receivedEntity && !receivedEntity.__typename) receivedEntity.__typename = entity.__typename;
     deepMerge(entity, receivedEntity);
   }
+}
+
+/**
+ * The subgraph's errors as if every representation had been sent: an error at `_entities.<slot>`
+ * is repeated, where it stands, for each representation that shares the slot (in their order).
+ * The errors are Apollo's; their order can differ from Apollo's only between entities the
+ * subgraph reported in another order than theirs (docs/adr/0018).
+ */
+function expandDeduplicatedErrors(errors: readonly GraphQLFormattedError[], representationToSlot: readonly number[]): GraphQLFormattedError[] {
+  const indexesOfSlot = new Map<number, number[]>();
+  representationToSlot.forEach((slot, index) => {
+    const indexes = indexesOfSlot.get(slot);
+    if (indexes) indexes.push(index);
+    else indexesOfSlot.set(slot, [index]);
+  });
+  const expanded: GraphQLFormattedError[] = [];
+  for (const error of errors) {
+    const path = error.path;
+    const indexes = path && path[0] === '_entities' && typeof path[1] === 'number' ? indexesOfSlot.get(path[1]) : undefined;
+    if (!indexes) expanded.push(error);
+    else for (const index of indexes) expanded.push({ ...error, path: ['_entities', index, ...path!.slice(2)] });
+  }
+  return expanded;
 }
 
 async function sendOperation(
@@ -174,6 +211,8 @@ async function sendOperation(
   cursor: Cursor,
   service: GraphQLDataSource,
   variables: Record<string, unknown>,
+  /** For an entity fetch whose representations were deduplicated: the slot of each representation. */
+  representationToSlot?: readonly number[],
 ): Promise<ResultMap | null | undefined> {
   const requestContext = context.requestContext;
   const response: GatewayGraphQLResponse = await service.process({
@@ -190,6 +229,7 @@ async function sendOperation(
     pathInIncomingRequest: cursor.path,
   });
 
+  if (response.errors && representationToSlot) response.errors = expandDeduplicatedErrors(response.errors, representationToSlot);
   if (response.errors) {
     const errorPath = errorPathGenerator(fetch, cursor);
     const errors = response.errors.map((originalError) => downstreamServiceError(originalError, fetch.serviceName, errorPath));
