@@ -195,13 +195,12 @@ export class SubgraphDataSource implements GraphQLDataSource<GatewayContext & Re
     headers['content-type'] = 'application/json';
     this.forwardHeaders(headers, context);
     this.hooks.onRequest?.(this.name, { set: (name, value) => (headers[name.toLowerCase()] = value) }, context);
-    const { http: _http, ...body } = request;
     const response = await this.agent.request({
       origin: this.origin,
       path: this.path,
       method: 'POST',
       headers,
-      body: JSON.stringify(body),
+      body: requestBody(request),
       signal,
     });
     const contentType = headerValue(response.headers['content-type']);
@@ -318,6 +317,25 @@ function documentOf(options: ProcessOptions): DocumentNode | undefined {
   if (parsedFetches.size >= MAX_PARSED_FETCHES) parsedFetches.delete(parsedFetches.keys().next().value as string);
   parsedFetches.set(query, document);
   return document;
+}
+
+// The planner sends a few distinct operations: each one's JSON string is encoded once.
+const encodedQueries = new Map<string, string>();
+
+/**
+ * The POST body Apollo's data source sends, `JSON.stringify({ query, variables, operationName, ... })`
+ * (same keys, same order), without escaping the same operation text again for every fetch.
+ */
+function requestBody(request: ProcessOptions['request']): string {
+  const { http: _http, query, ...rest } = request;
+  let encoded = encodedQueries.get(query!);
+  if (encoded === undefined) {
+    encoded = JSON.stringify(query);
+    if (encodedQueries.size >= MAX_PARSED_FETCHES) encodedQueries.delete(encodedQueries.keys().next().value as string);
+    encodedQueries.set(query!, encoded);
+  }
+  const others = JSON.stringify(rest);
+  return others === '{}' ? `{"query":${encoded}}` : `{"query":${encoded},${others.slice(1)}`;
 }
 
 function headerValue(value: string | string[] | undefined): string | undefined {
