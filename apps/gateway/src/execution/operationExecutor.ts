@@ -6,6 +6,7 @@ import type { GatewayExecutionResult, GatewayGraphQLRequestContext } from '@apol
 import { compilePlan, type CompiledNode } from './compilePlan';
 import { executePlan, type ServiceMap } from './executePlan';
 import { compileResultShaper, type ResultShaper } from './shapeResult';
+import { createLruCache } from '../lruCache';
 
 export type { ServiceMap };
 
@@ -142,24 +143,3 @@ export function createOperationExecutor(options: OperationExecutorOptions) {
 }
 
 export type OperationExecutor = ReturnType<typeof createOperationExecutor>;
-
-/** A Map-based LRU: a hit moves the entry to the end, an insert past `max` evicts the first. */
-function createLruCache<K, V>(max: number) {
-  const entries = new Map<K, V>();
-  return {
-    get(key: K): V | undefined {
-      const value = entries.get(key);
-      if (value !== undefined) {
-        entries.delete(key);
-        entries.set(key, value);
-      }
-      return value;
-    },
-    set(key: K, value: V) {
-      entries.delete(key);
-      if (entries.size >= max) entries.delete(entries.keys().next().value as K);
-      entries.set(key, value);
-    },
-    size: () => entries.size,
-  };
-}

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type Redis from 'ioredis';
+import { createLruCache } from '../lruCache';
 
 /** The cache shape Apollo Server takes for automatic persisted queries (`KeyValueCache<string>`). */
 export interface DocumentCache {
@@ -12,34 +13,13 @@ export interface DocumentCache {
 /** Apollo Server keeps persisted queries under this prefix in the cache it is given. */
 export const APQ_PREFIX = 'apq:';
 
-/** A bounded map that forgets the least recently used entry first. */
-function createLocalCache(maxEntries: number) {
-  const entries = new Map<string, string>();
-  return {
-    get(key: string) {
-      const value = entries.get(key);
-      if (value !== undefined) {
-        entries.delete(key);
-        entries.set(key, value);
-      }
-      return value;
-    },
-    set(key: string, value: string) {
-      entries.delete(key);
-      entries.set(key, value);
-      if (entries.size > maxEntries) entries.delete(entries.keys().next().value as string);
-    },
-    delete: (key: string) => entries.delete(key),
-  };
-}
-
 /**
  * Automatic persisted queries: a small local LRU in front of Redis when the gateway has one (a
  * query registered on one replica is known to all), the local LRU alone otherwise. Documents are
  * immutable per hash, so a local hit needs no round trip.
  */
 export function createPersistedQueryCache(options: { redis?: Redis; keyPrefix: string; maxLocalEntries?: number }): DocumentCache {
-  const local = createLocalCache(options.maxLocalEntries ?? 2_000);
+  const local = createLruCache<string, string>(options.maxLocalEntries ?? 2_000);
   const redis = options.redis;
   return {
     async get(key) {
