@@ -66,6 +66,8 @@ export function loadGatewayConfig(env: Record<string, string | undefined> = proc
       CIRCUIT_RESET_TIMEOUT_MS: envSchemas.durationMs(5_000, 100),
       CIRCUIT_WINDOW_MS: envSchemas.durationMs(10_000, 1_000),
       SUPERGRAPH_WATCH: z.enum(['true', 'false']).default('true'),
+      // Known operations over POST answered without Express and Apollo Server's HTTP pipeline (src/http/directPath.ts).
+      GATEWAY_DIRECT_PATH: z.enum(['true', 'false']).default('true'),
       SHUTDOWN_TIMEOUT_MS: envSchemas.durationMs(25_000, 1_000),
       SHUTDOWN_DELAY_MS: envSchemas.durationMs(0, 0, 60_000),
       READINESS_TIMEOUT_MS: envSchemas.durationMs(2_000, 100, 60_000),
@@ -135,6 +137,7 @@ export function loadGatewayConfig(env: Record<string, string | undefined> = proc
       },
     },
     watchSupergraph: parsed.SUPERGRAPH_WATCH === 'true',
+    directPath: parsed.GATEWAY_DIRECT_PATH === 'true',
     shutdown: { timeoutMs: parsed.SHUTDOWN_TIMEOUT_MS, delayMs: parsed.SHUTDOWN_DELAY_MS },
     readinessTimeoutMs: parsed.READINESS_TIMEOUT_MS,
     production: parsed.NODE_ENV === 'production',

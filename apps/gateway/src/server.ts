@@ -9,7 +9,16 @@ import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/dis
 import { ApolloGateway } from '@apollo/gateway';
 import { createError, createErrorMasker } from '@meridian/errors';
 import { readSupergraphConfig, resolveRoutingUrls } from '@meridian/composition';
-import { closeConnectionsWhileDraining, createConnectionDrain, createReadiness, listen, type Logger, type Readiness, type RunningServer } from '@meridian/service-kit';
+import {
+  closeConnectionsWhileDraining,
+  createConnectionDrain,
+  createReadiness,
+  createRequestTracer,
+  listen,
+  type Logger,
+  type Readiness,
+  type RunningServer,
+} from '@meridian/service-kit';
 import type { TokenVerifier, Viewer } from '@meridian/tokens';
 import { createSubscriptionGate, type SubscriptionLimits } from './subscriptions/gate';
 import { createSubscriptionHub } from './subscriptions/hub';
@@ -22,6 +31,7 @@ import { createSubgraphClients, type SubgraphClientHooks, type SubgraphClientOpt
 import { createSupergraphSource, type ReloadResult } from './supergraph/supergraphSource';
 import { createGatewayObservability } from './observability';
 import { createExecutorGateway } from './execution/executorGateway';
+import { createDirectPath } from './http/directPath';
 import type { OperationExecutor, ServiceMap } from './execution/operationExecutor';
 
 export interface GatewayContext {
@@ -53,6 +63,11 @@ export interface GatewayDeps {
   subgraphClient?: Partial<SubgraphClientOptions>;
   /** Metrics and tracing hooks of the subgraph client. */
   subgraphHooks?: SubgraphClientHooks;
+  /**
+   * Answer known operations over POST on the direct path, without Express and Apollo Server's
+   * HTTP pipeline (default true; GATEWAY_DIRECT_PATH=false turns it off).
+   */
+  directPath?: boolean;
   /** Reload the supergraph when its file changes (default true). */
   watchSupergraph?: boolean;
   /** SIGTERM: serve `delayMs` more while not ready, then drain within the rest of `timeoutMs`. */
@@ -109,6 +124,11 @@ export function createGateway(deps: GatewayDeps): Gateway {
       hub.endAll(createError('SUPERGRAPH_RELOADED', 'The gateway switched to a new supergraph; resubscribe with your last cursor.'));
     },
   });
+  function servicesOf(executor: OperationExecutor): ServiceMap {
+    const services: ServiceMap = Object.create(null);
+    for (const { name, url } of executor.subgraphs) services[name] = dataSourceFor(name, url);
+    return services;
+  }
   // Apollo's gateway loads and hot-reloads the schema; queries and mutations run on the fast
   // executor of the current planner's supergraph (Apollo's executor for what it does not support).
   const gateway = createExecutorGateway({
@@ -117,11 +137,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
       buildService: ({ name, url }) => dataSourceFor(name, url),
     }),
     executor: () => planner.executor,
-    serviceMap: (executor: OperationExecutor) => {
-      const services: ServiceMap = Object.create(null);
-      for (const { name, url } of executor.subgraphs) services[name] = dataSourceFor(name, url);
-      return services;
-    },
+    serviceMap: servicesOf,
   });
   const upstream = createUpstreamPool();
   const hub = createSubscriptionHub({
@@ -155,25 +171,49 @@ export function createGateway(deps: GatewayDeps): Gateway {
   app.set('etag', false);
   app.set('trust proxy', protection.trustProxy); // req.ip: the client behind trusted proxies (TRUST_PROXY)
   app.use(protection.securityHeaders);
-  const httpServer = http.createServer(app);
-  const connections = createConnectionDrain(httpServer);
   const readiness = createReadiness('gateway', deps.readinessTimeoutMs);
+  const formatError = createErrorMasker({
+    onMasked: (error) => deps.logger.error({ err: error }, 'unexpected error at the gateway'),
+  });
+  const plugins = [
+    // Sandbox is a development tool; production serves no landing page at all.
+    deps.production
+      ? ApolloServerPluginLandingPageDisabled()
+      : ApolloServerPluginLandingPageLocalDefault({ footer: false, includeCookies: false }),
+    observability.plugin,
+  ];
   const apollo = new ApolloServer<GatewayContext>({
     gateway,
     introspection: !deps.production,
     includeStacktraceInErrorResponses: false,
     ...protection.apolloOptions,
-    formatError: createErrorMasker({
-      onMasked: (error) => deps.logger.error({ err: error }, 'unexpected error at the gateway'),
-    }),
-    plugins: [
-      // Sandbox is a development tool; production serves no landing page at all.
-      deps.production
-        ? ApolloServerPluginLandingPageDisabled()
-        : ApolloServerPluginLandingPageLocalDefault({ footer: false, includeCookies: false }),
-      observability.plugin,
-    ],
+    formatError,
+    plugins,
   });
+  // Known operations over POST skip Express and Apollo Server's HTTP pipeline (src/http/directPath.ts).
+  // Off when Apollo's usage reporting is on (it reads traces the direct path does not produce).
+  const direct = deps.directPath !== false && !process.env.APOLLO_KEY;
+  const httpServer = http.createServer(
+    direct
+      ? createDirectPath({
+          app,
+          executor: () => planner.executor,
+          serviceMap: servicesOf,
+          protection,
+          verifier: deps.verifier,
+          readiness,
+          plugins,
+          formatError,
+          securityHeaders: protection.securityHeaders as never,
+          cors: protection.cors as never,
+          trace: createRequestTracer('gateway'),
+          requestTimeoutMs,
+          logger: deps.logger,
+          onAnswered: observability.directPathAnswered,
+        })
+      : app,
+  );
+  const connections = createConnectionDrain(httpServer);
 
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok', service: 'gateway' });

@@ -18,4 +18,4 @@ export { attachWebSocketServer } from './websocket';
 export { createConnectionDrain, type ConnectionDrain } from './connectionDrain';
 export { closeConnectionsWhileDraining, createReadiness, type Readiness, type ReadinessCheck, type ReadinessReport } from './readiness';
 export { createRedisReadinessCheck } from './redisReadiness';
-export { createObservabilityPlugin, metricsHandler, requestIdOf, tracingMiddleware } from './observability';
+export { createObservabilityPlugin, createRequestTracer, metricsHandler, requestIdOf, tracingMiddleware } from './observability';

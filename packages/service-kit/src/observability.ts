@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type http from 'node:http';
 import type { RequestHandler } from 'express';
 import type { ApolloServerPlugin, BaseContext as ApolloBaseContext } from '@apollo/server';
 import {
@@ -34,19 +35,18 @@ export function requestIdOf(header: string | string[] | undefined): string {
 }
 
 /**
- * Express middleware for `/graphql`: a SERVER span whose parent is the caller's `traceparent`,
- * active for the rest of the request (resolvers, Prisma, subgraph fetches, outbox writes), with
- * the request id in the trace baggage. Mount after the body parser so the context is not lost
- * across the body's stream callbacks. Sets `res.locals.requestId`.
+ * A SERVER span per HTTP request whose parent is the caller's `traceparent`, active while `next`
+ * runs (and for everything it starts: resolvers, Prisma, subgraph fetches, outbox writes), with
+ * the request id in the trace baggage; ended when the response finishes or the client goes away.
+ * `next` receives the request id (the caller's `x-request-id` when sane, else a new one).
  */
-export function tracingMiddleware(service: string): RequestHandler {
+export function createRequestTracer(service: string) {
   const tracer = getTracer(service);
-  return (req, res, next) => {
+  return (req: http.IncomingMessage, res: http.ServerResponse, route: string, next: (requestId: string) => void) => {
     const requestId = requestIdOf(req.headers['x-request-id']);
-    res.locals.requestId = requestId;
     const parent = withRequestId(contextFromHeaders(req.headers), requestId);
     const span = tracer.startSpan(
-      `${req.method} ${req.baseUrl || req.path}`,
+      `${req.method} ${route}`,
       { kind: SpanKind.SERVER, attributes: { 'http.request.method': req.method, 'meridian.service': service, 'meridian.request_id': requestId } },
       parent,
     );
@@ -56,7 +56,22 @@ export function tracingMiddleware(service: string): RequestHandler {
       span.end();
     });
     res.once('close', () => span.end()); // client went away: end() twice is a no-op
-    otelContext.with(otelTrace.setSpan(parent, span), next);
+    otelContext.with(otelTrace.setSpan(parent, span), next, undefined, requestId);
+  };
+}
+
+/**
+ * Express middleware for `/graphql`: the request's SERVER span (`createRequestTracer`). Mount
+ * after the body parser so the context is not lost across the body's stream callbacks. Sets
+ * `res.locals.requestId`.
+ */
+export function tracingMiddleware(service: string): RequestHandler {
+  const trace = createRequestTracer(service);
+  return (req, res, next) => {
+    trace(req, res, req.baseUrl || req.path, (requestId) => {
+      res.locals.requestId = requestId;
+      next();
+    });
   };
 }
 

@@ -1,4 +1,12 @@
-import { Kind, GraphQLError, getVariableValues, type DocumentNode, type GraphQLSchema, type VariableDefinitionNode } from 'graphql';
+import {
+  Kind,
+  GraphQLError,
+  getVariableValues,
+  type DocumentNode,
+  type GraphQLSchema,
+  type OperationDefinitionNode,
+  type VariableDefinitionNode,
+} from 'graphql';
 import { Supergraph, operationFromDocument, type Schema } from '@apollo/federation-internals';
 import { QueryPlanner, type QueryPlan } from '@apollo/query-planner';
 import { buildOperationContext } from '@apollo/gateway';
@@ -19,6 +27,18 @@ export interface CompiledOperation {
   plan: CompiledNode | undefined;
   variableDefinitions: readonly VariableDefinitionNode[];
   shape: ResultShaper;
+}
+
+/**
+ * An operation Apollo Server has parsed and validated against this executor's API schema and that
+ * compiled: the gateway's direct HTTP path runs it again by its text alone (see src/http).
+ */
+export interface KnownOperation {
+  compiled: CompiledOperation;
+  document: DocumentNode;
+  operation: OperationDefinitionNode;
+  /** Apollo Server's hash of the query text (sha256, hex). */
+  queryHash: string;
 }
 
 export interface OperationExecutorOptions {
@@ -46,6 +66,10 @@ export function createOperationExecutor(options: OperationExecutorOptions) {
   const queryPlanner = new QueryPlanner(supergraph);
   const subgraphs = supergraph.subgraphsMetadata();
   const compiled = createLruCache<string, CompiledOperation | Unsupported>(options.maxCachedOperations ?? 1_000);
+  // By query text and operation name; only operations validated by Apollo Server get here.
+  const known = createLruCache<string, KnownOperation>(options.maxCachedOperations ?? 1_000);
+  // An empty operation name is not a missing one (Apollo Server finds no operation for it).
+  const knownKey = (query: string, operationName: string | undefined | null) => (operationName == null ? query : `${operationName}\n${query}`);
 
   /**
    * Compiles a plan for `document`/`operationName`, or UNSUPPORTED. Shaping works on the same
@@ -75,17 +99,28 @@ export function createOperationExecutor(options: OperationExecutorOptions) {
     const operationName = requestContext.request.operationName;
     if (!queryHash || !document) return UNSUPPORTED;
     const key = operationName ? `${queryHash}\n${operationName}` : queryHash;
-    const known = compiled.get(key);
-    if (known !== undefined) return known;
-    let result: CompiledOperation | Unsupported;
-    try {
-      const operation = operationFromDocument(apiSchema, document, { operationName });
-      result = compile({ plan: queryPlanner.buildQueryPlan(operation), document, operationName });
-    } catch {
-      result = UNSUPPORTED;
+    let result = compiled.get(key);
+    if (result === undefined) {
+      try {
+        const operation = operationFromDocument(apiSchema, document, { operationName });
+        result = compile({ plan: queryPlanner.buildQueryPlan(operation), document, operationName });
+      } catch {
+        result = UNSUPPORTED;
+      }
+      compiled.set(key, result);
     }
-    compiled.set(key, result);
+    const source = requestContext.source ?? requestContext.request.query;
+    if (result !== UNSUPPORTED && source !== undefined && requestContext.operation) {
+      const entry = knownKey(source, operationName);
+      if (known.get(entry) === undefined) known.set(entry, { compiled: result, document, operation: requestContext.operation, queryHash });
+    }
     return result;
+  }
+
+  /** The variables' errors (the check `ApolloGateway.executor` makes), or undefined when they are valid. */
+  function variableErrors(operation: CompiledOperation, variables: Record<string, unknown> | undefined, against: GraphQLSchema = schema): readonly GraphQLError[] | undefined {
+    if (operation.variableDefinitions.length === 0) return undefined;
+    return getVariableValues(against, operation.variableDefinitions, variables || {}).errors;
   }
 
   /**
@@ -116,11 +151,9 @@ export function createOperationExecutor(options: OperationExecutorOptions) {
   async function execute(requestContext: GatewayGraphQLRequestContext, serviceMap: ServiceMap): Promise<GatewayExecutionResult | Unsupported> {
     const operation = compiledFor(requestContext);
     if (operation === UNSUPPORTED) return UNSUPPORTED;
-    if (operation.variableDefinitions.length > 0) {
-      // The gateway's own check of the request's variables (Apollo Server leaves it to the gateway).
-      const { errors } = getVariableValues(requestContext.schema, operation.variableDefinitions, requestContext.request.variables || {});
-      if (errors) return { errors };
-    }
+    // The gateway's own check of the request's variables (Apollo Server leaves it to the gateway).
+    const errors = variableErrors(operation, requestContext.request.variables, requestContext.schema);
+    if (errors) return { errors };
     return run(operation, requestContext, serviceMap);
   }
 
@@ -137,6 +170,9 @@ export function createOperationExecutor(options: OperationExecutorOptions) {
     compile,
     run,
     execute,
+    variableErrors,
+    /** The operation of this query text and name, if Apollo Server validated it and it compiled. */
+    knownOperation: (query: string, operationName: string | undefined | null) => known.get(knownKey(query, operationName)),
     /** Compiled operations currently cached (for tests). */
     cachedOperations: () => compiled.size(),
   };

@@ -34,6 +34,8 @@ export interface GatewayObservability {
   plugin: ApolloServerPlugin<{ requestId: string }>;
   /** For the subgraph client: trace headers on every attempt, fetch latency and outcome. */
   subgraphHooks: SubgraphClientHooks;
+  /** Counts a request answered on the direct path (src/http/directPath.ts). */
+  directPathAnswered: () => void;
 }
 
 /**
@@ -56,6 +58,7 @@ export function createGatewayObservability(options: { logger: Logger; stats: Gat
   figure('meridian_gateway_subscriptions_active', 'Client subscriptions being served (WebSocket and HTTP).', (stats) => stats.subscribers);
   figure('meridian_gateway_upstream_subscriptions', 'Shared subscriptions the gateway holds on subgraphs.', (stats) => stats.upstreamSubscriptions);
   figure('meridian_gateway_upstream_websockets', 'WebSocket connections from the gateway to subgraphs.', (stats) => stats.upstreamSockets);
+  const directAnswers = counter(registry, 'meridian_gateway_direct_path_requests_total', 'POST /graphql requests answered on the direct path (known operations, without Express and Apollo Server\'s HTTP pipeline).', [] as const);
   const childLoggers = new WeakMap<object, Logger>();
   return {
     registry,
@@ -71,6 +74,7 @@ export function createGatewayObservability(options: { logger: Logger; stats: Gat
         return logger;
       },
     }),
+    directPathAnswered: () => directAnswers.inc(),
     subgraphHooks: {
       // The active context is Apollo's fetch span (child of the request's server span).
       onRequest: (_subgraph, headers) => injectTraceHeaders(headers),

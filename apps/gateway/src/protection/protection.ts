@@ -1,5 +1,5 @@
 import type http from 'node:http';
-import express, { type ErrorRequestHandler, type Request, type RequestHandler, type Response } from 'express';
+import express, { type ErrorRequestHandler, type Request, type RequestHandler } from 'express';
 import cors from 'cors';
 import helmet from 'helmet';
 import Redis from 'ioredis';
@@ -61,7 +61,11 @@ interface OperationParams {
   extensions?: unknown;
 }
 
-type Rejection = { error: GraphQLError; retryAfter?: number };
+export type Rejection = { error: GraphQLError; retryAfter?: number };
+
+/** Where the direct path leaves a body-parser error for Express to report (see `parseBody`). */
+export const PRE_READ_BODY_ERROR = Symbol('body error found by the direct path');
+type PreReadRequest = Request & { [PRE_READ_BODY_ERROR]?: Error & { type: string; status: number } };
 
 /**
  * Everything that stands between a client and the subgraphs: body cap, operation limits,
@@ -147,6 +151,23 @@ export function createGatewayProtection(deps: {
     }
   }
 
+  /** Rate limits, then each operation's limits and documents, then the sign-in budget: the first refusal. */
+  async function admit(clientKey: string, batch: readonly OperationParams[]): Promise<Rejection | undefined> {
+    const retryAfter = await rateLimiters.consume('general', clientKey, Math.max(1, batch.length));
+    if (retryAfter !== undefined) return rateLimited(retryAfter);
+    let authFields = 0;
+    for (const params of batch) {
+      const checked = await checkOperation(asObject(params) ?? {});
+      if (checked.rejection) return checked.rejection;
+      authFields += checked.authFields;
+    }
+    if (authFields > 0) {
+      const authRetry = await rateLimiters.consume('auth', clientKey, authFields);
+      if (authRetry !== undefined) return rateLimited(authRetry, 'Too many sign-in attempts');
+    }
+    return undefined;
+  }
+
   const guard: RequestHandler = async (req, res, next) => {
     try {
       if (req.method !== 'GET' && req.method !== 'POST') return next();
@@ -163,25 +184,22 @@ export function createGatewayProtection(deps: {
       } else batch = [raw as OperationParams];
 
       const client = await identify(req);
-      const retryAfter = await rateLimiters.consume('general', client.key, Math.max(1, batch.length));
-      if (retryAfter !== undefined) return reject(res, rateLimited(retryAfter));
-      let authFields = 0;
-      for (const params of batch) {
-        const checked = await checkOperation(asObject(params) ?? {});
-        if (checked.rejection) return reject(res, checked.rejection);
-        authFields += checked.authFields;
-      }
-      if (authFields > 0) {
-        const authRetry = await rateLimiters.consume('auth', client.key, authFields);
-        if (authRetry !== undefined) return reject(res, rateLimited(authRetry, 'Too many sign-in attempts'));
-      }
+      const rejection = await admit(client.key, batch);
+      if (rejection) return reject(res, rejection);
       next();
     } catch (error) {
       next(error);
     }
   };
 
-  const parseBody = express.json({ limit: options.maxBodyBytes });
+  // A body the gateway's direct path already read arrives as req.body with req._body set, which
+  // body-parser leaves alone; a body it found not to be JSON comes with the parser's own error.
+  const jsonParser = express.json({ limit: options.maxBodyBytes });
+  const parseBody: RequestHandler = (req, res, next) => {
+    const preRead = (req as PreReadRequest)[PRE_READ_BODY_ERROR];
+    if (preRead) return next(preRead);
+    jsonParser(req, res, next);
+  };
 
   /** Turns body-parser failures into GraphQL errors (instead of Express's HTML page). */
   const errorHandler: ErrorRequestHandler = (error: { type?: string; status?: number }, _req, res, next) => {
@@ -208,7 +226,10 @@ export function createGatewayProtection(deps: {
     cors: cors({ origin: corsOrigins ?? !deps.production, maxAge: 600 }),
     parseBody,
     guard,
+    admit,
     errorHandler,
+    /** For the direct path: a refusal answered exactly as `guard` answers it. */
+    reject: (res: http.ServerResponse, accept: string | undefined, rejection: Rejection) => reject(res, rejection, accept),
     /** Options for Apollo Server: persisted queries (or the trusted manifest), batching, schema details. */
     apolloOptions: {
       persistedQueries: { cache: documentCache, ttl: trusted ? null : options.persistedQueryTtlSeconds },
@@ -281,18 +302,19 @@ function rateLimited(retryAfter: number, what = 'Too many requests'): Rejection 
   return { error: createError('RATE_LIMITED', `${what}; retry in ${retryAfter} s.`, { retryAfter }), retryAfter };
 }
 
-function reject(res: Response, rejection: Rejection) {
+function reject(res: http.ServerResponse, rejection: Rejection, accept?: string) {
   const code = rejection.error.extensions.code as ErrorCode;
   if (rejection.retryAfter !== undefined) res.setHeader('retry-after', String(rejection.retryAfter));
-  sendErrors(res, errorCodes[code]?.httpStatus ?? 400, [rejection.error]);
+  sendErrors(res, errorCodes[code]?.httpStatus ?? 400, [rejection.error], accept);
 }
 
-function sendErrors(res: Response, status: number, errors: readonly GraphQLError[]) {
-  const accept = res.req.headers.accept ?? '';
-  res
-    .status(status)
-    .type(accept.includes('application/graphql-response+json') ? 'application/graphql-response+json' : 'application/json')
-    .send(JSON.stringify({ errors: errors.map((error) => ({ message: error.message, extensions: error.extensions })) }));
+/** A GraphQL error response written on the bare Node.js response (Express's and the direct path's alike). */
+function sendErrors(res: http.ServerResponse, status: number, errors: readonly GraphQLError[], accept = res.req.headers.accept ?? '') {
+  const body = JSON.stringify({ errors: errors.map((error) => ({ message: error.message, extensions: error.extensions })) });
+  res.statusCode = status;
+  res.setHeader('content-type', `${accept.includes('application/graphql-response+json') ? 'application/graphql-response+json' : 'application/json'}; charset=utf-8`);
+  res.setHeader('content-length', Buffer.byteLength(body));
+  res.end(body);
 }
 
 function asObject(value: unknown): Record<string, unknown> | undefined {
