@@ -1,6 +1,9 @@
-import { openDatabase, type DatabaseAdapter } from '@meridian/database';
-import { createOutboxRelay, type EventBus, type OutboxRelay, type RawSqlClient, type TransactionRunner } from '@meridian/event-bridge';
-import { createPlatformEventBus, type DomainEvent } from '@meridian/domain-events';
+// Types only at the top: the database driver, Prisma's runtime and the event bridge are loaded
+// when a subgraph service starts, so processes that import this package for its HTTP and
+// observability parts (the gateway) never hold them (~16 MB of heap).
+import type { DatabaseAdapter } from '@meridian/database';
+import type { EventBus, OutboxRelay, RawSqlClient, TransactionRunner } from '@meridian/event-bridge';
+import type { DomainEvent } from '@meridian/domain-events';
 import { createTokenVerifier, type TokenVerifier } from '@meridian/tokens';
 import { DEFAULT_JWKS_URL, type ServiceConfig } from './config';
 import { startWithCleanup, type ServiceHandle, type ShutdownStack } from './lifecycle';
@@ -48,6 +51,11 @@ export function startSubgraphService<TPrisma extends ServicePrisma>(
   // Process-wide; the first service of a process installs it (the launcher may have already).
   initTracing({ serviceName: config.telemetry.serviceName ?? config.service, ...config.telemetry });
   return startWithCleanup(async (stack) => {
+    const [{ openDatabase }, { createOutboxRelay }, { createPlatformEventBus }] = await Promise.all([
+      import('@meridian/database'),
+      import('@meridian/event-bridge'),
+      import('@meridian/domain-events'),
+    ]);
     let bus = options.bus;
     if (!bus) {
       const owned = createPlatformEventBus({

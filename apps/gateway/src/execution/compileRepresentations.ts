@@ -40,7 +40,9 @@ function compileSelections(selections: readonly QueryPlanSelectionNode[], schema
   }
   const extract: RepresentationExtractor = (source) => {
     if (source === null) return null;
-    const result: Record<string, unknown> = {};
+    let result: Record<string, unknown> = {};
+    // Nothing in `result` yet: a fragment's own fresh object can stand for the merge into it.
+    let empty = true;
     for (const step of steps) {
       if (step.kind === 'field') {
         const name = step.responseName;
@@ -49,8 +51,13 @@ function compileSelections(selections: readonly QueryPlanSelectionNode[], schema
         const sub = step.sub;
         if (Array.isArray(value)) result[name] = sub ? value.map((item) => sub(item)) : value.slice();
         else result[name] = sub ? sub(value) : value;
+        empty = false;
       } else if (source && step.matches(source)) {
-        deepMerge(result, step.sub(source));
+        const part = step.sub(source);
+        if (part === null) continue;
+        if (empty) result = part;
+        else deepMerge(result, part);
+        empty = false;
       }
     }
     return result;

@@ -12,7 +12,9 @@ function isPlainValueObject(value: unknown): value is Record<string, unknown> {
  */
 export function deepMerge(target: any, source: any): any {
   if (source === undefined || source === null) return target;
-  for (const key of Object.keys(source)) {
+  // for..in with an own-property check visits what Object.keys lists, without allocating its array.
+  for (const key in source) {
+    if (!hasOwnProperty.call(source, key)) continue;
     const value = source[key];
     if (value === undefined) continue;
     if (!hasOwnProperty.call(target, key) && key in target) {

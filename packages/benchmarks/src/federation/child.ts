@@ -7,10 +7,12 @@
  * { type: 'load', spec } -> { type: 'loaded', result } (load role), { type: 'stop' } -> exit.
  */
 import { readFileSync } from 'node:fs';
-import { startBenchmarkSubgraphs } from './subgraphs';
-import { startGatewayUnderTest, type GatewayUnderTestOptions } from './gateways';
-import { runLoad, type LoadSpec } from './load';
+import type { GatewayUnderTestOptions } from './gateways';
+import type { LoadSpec } from './load';
 import { BENCHMARK_OPERATION_LIMITS, BENCHMARK_RATE_BUDGETS } from '../budgets';
+
+// Each role loads only its own code (imported when the role starts), so a gateway's process holds
+// that gateway and nothing of the others, the subgraphs or the load driver: its memory is its own.
 
 type Message = { type: string; [key: string]: unknown };
 
@@ -87,10 +89,12 @@ async function startPlatformRole() {
 async function start(role: string, options: Record<string, any>): Promise<{ ready: Record<string, unknown>; close: () => Promise<void> }> {
   switch (role) {
     case 'subgraphs': {
+      const { startBenchmarkSubgraphs } = await import('./subgraphs');
       const subgraphs = await startBenchmarkSubgraphs();
       return { ready: { urls: subgraphs.urls }, close: () => subgraphs.close() };
     }
     case 'gateway': {
+      const { startGatewayUnderTest } = await import('./gateways');
       const gateway = await startGatewayUnderTest(options as GatewayUnderTestOptions);
       return { ready: { url: gateway.url }, close: () => gateway.close() };
     }
@@ -123,6 +127,7 @@ process.on('message', (message: Message) => {
       } else if (message.type === 'stats') {
         send(stats());
       } else if (message.type === 'load') {
+        const { runLoad } = await import('./load');
         send({ type: 'loaded', result: await runLoad(message.spec as LoadSpec) });
       } else if (message.type === 'stop') {
         await close?.();

@@ -9,13 +9,9 @@
  *   settings, served by node:http.
  */
 import http from 'node:http';
-import { ApolloGateway } from '@apollo/gateway';
-import { ApolloServer } from '@apollo/server';
-import { startStandaloneServer } from '@apollo/server/standalone';
-import { createGateway } from '@meridian/gateway';
 import { BENCHMARK_OPERATION_LIMITS, BENCHMARK_RATE_BUDGETS } from '../budgets';
-import { createLogger } from '@meridian/service-kit';
-import { createTokenVerifier } from '@meridian/tokens';
+
+// Each gateway's packages are imported only when that gateway starts: a process holds one gateway.
 
 export const GATEWAY_KINDS = ['ours', 'stock', 'hive'] as const;
 export type GatewayKind = (typeof GATEWAY_KINDS)[number];
@@ -49,6 +45,9 @@ function listenOn(server: http.Server): Promise<string> {
 export async function startGatewayUnderTest(options: GatewayUnderTestOptions): Promise<RunningGateway> {
   switch (options.kind) {
     case 'ours': {
+      const { createGateway } = await import('@meridian/gateway');
+      const { createLogger } = await import('@meridian/service-kit');
+      const { createTokenVerifier } = await import('@meridian/tokens');
       const gateway = createGateway({
         supergraphPath: options.supergraphPath,
         supergraphConfigPath: options.supergraphConfigPath,
@@ -74,6 +73,9 @@ export async function startGatewayUnderTest(options: GatewayUnderTestOptions): P
       return { url: `${running.url}/graphql`, close: () => gateway.close() };
     }
     case 'stock': {
+      const { ApolloGateway } = await import('@apollo/gateway');
+      const { ApolloServer } = await import('@apollo/server');
+      const { startStandaloneServer } = await import('@apollo/server/standalone');
       const server = new ApolloServer({ gateway: new ApolloGateway({ supergraphSdl: options.supergraphSdl }) });
       const { url } = await startStandaloneServer(server, { listen: { port: 0, host: '127.0.0.1' } });
       return { url: new URL('/graphql', url).toString(), close: () => server.stop() };
