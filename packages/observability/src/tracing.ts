@@ -22,7 +22,7 @@ import {
   TraceIdRatioBasedSampler,
   type SpanProcessor,
 } from '@opentelemetry/sdk-trace-base';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import type { OTLPTraceExporter as OtlpTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
 
 export { SpanKind, SpanStatusCode, type Span, type Context };
@@ -61,6 +61,9 @@ export function initTracing(options: TracingOptions): Tracing {
   const processors: SpanProcessor[] = [...(options.spanProcessors ?? [])];
   if (options.otlpEndpoint) {
     const url = `${options.otlpEndpoint.replace(/\/+$/, '')}/v1/traces`;
+    // Loaded only when spans are exported: a process that exports none never holds the exporter
+    // and its protobuf/HTTP stack (~3 MB of heap).
+    const { OTLPTraceExporter } = require('@opentelemetry/exporter-trace-otlp-http') as { OTLPTraceExporter: typeof OtlpTraceExporter };
     processors.push(new BatchSpanProcessor(new OTLPTraceExporter({ url })));
   }
   const recording = processors.length > 0;
