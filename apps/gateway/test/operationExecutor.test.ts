@@ -14,8 +14,14 @@ import { GraphQLError, OperationTypeNode, getOperationAST, parse } from 'graphql
 import { composeSupergraph, readSupergraphConfig, type SupergraphConfig } from '@meridian/composition';
 import { freePort } from '@meridian/testing';
 // The federation benchmark's scenario (its four subgraphs and its queries), reused as is.
-import { startBenchmarkSubgraphs, type RunningSubgraphs } from '@meridian/benchmarks/src/federation/subgraphs';
-import { BENCHMARK_QUERY, SINGLE_SUBGRAPH_QUERY, expectedBenchmarkResult } from '@meridian/benchmarks/src/federation/query';
+import {
+  BENCHMARK_QUERY,
+  SINGLE_SUBGRAPH_QUERY,
+  SUPERGRAPH_CONFIG_PATH,
+  expectedBenchmarkResult,
+  startBenchmarkSubgraphs,
+  type RunningSubgraphs,
+} from '@meridian/federation-scenario';
 import { createOperationExecutor, UNSUPPORTED, type OperationExecutor, type ServiceMap } from '../src/execution/operationExecutor';
 import { createExecutorGateway } from '../src/execution/executorGateway';
 import { compilePlan } from '../src/execution/compilePlan';
@@ -213,7 +219,7 @@ beforeAll(async () => {
   scratch = mkdtempSync(path.join(os.tmpdir(), 'operation-executor-'));
 
   benchmarkSubgraphs = await startBenchmarkSubgraphs();
-  const benchmarkConfig = readSupergraphConfig(path.join(path.dirname(require.resolve('@meridian/benchmarks/package.json')), 'src', 'federation', 'supergraph.yaml'));
+  const benchmarkConfig = readSupergraphConfig(SUPERGRAPH_CONFIG_PATH);
   for (const entry of benchmarkConfig.subgraphs) entry.routingUrl = benchmarkSubgraphs.urls[entry.name as keyof RunningSubgraphs['urls']];
   const benchmarkSdl = compose(benchmarkConfig);
   const benchmarkExecutor = createOperationExecutor({ supergraphSdl: benchmarkSdl });

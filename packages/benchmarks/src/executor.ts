@@ -17,15 +17,20 @@
 import { fork } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
-import path from 'node:path';
 import { buildOperationContext, executeQueryPlan, type GraphQLDataSource } from '@apollo/gateway';
 import { operationFromDocument } from '@apollo/federation-internals';
 import type { GatewayGraphQLRequestContext } from '@apollo/server-gateway-interface';
 import { getOperationAST, parse } from 'graphql';
 import { composeSupergraph, readSupergraphConfig } from '@meridian/composition';
 import { createOperationExecutor, createSubgraphClients, UNSUPPORTED_OPERATION as UNSUPPORTED, type ServiceMap } from '@meridian/gateway';
-import { startBenchmarkSubgraphs } from './federation/subgraphs';
-import { BENCHMARK_QUERY, SINGLE_SUBGRAPH_QUERY, expectedBenchmarkResult, expectedSingleSubgraphResult } from './federation/query';
+import {
+  BENCHMARK_QUERY,
+  SINGLE_SUBGRAPH_QUERY,
+  SUPERGRAPH_CONFIG_PATH,
+  expectedBenchmarkResult,
+  expectedSingleSubgraphResult,
+  startBenchmarkSubgraphs,
+} from '@meridian/federation-scenario';
 import { machine } from './report';
 
 interface Params {
@@ -118,7 +123,7 @@ async function main() {
   const expected = JSON.stringify(params.query === 'benchmark' ? expectedBenchmarkResult() : expectedSingleSubgraphResult());
 
   const subgraphs = await startSubgraphProcess();
-  const config = readSupergraphConfig(path.join(__dirname, 'federation', 'supergraph.yaml'));
+  const config = readSupergraphConfig(SUPERGRAPH_CONFIG_PATH);
   for (const entry of config.subgraphs) entry.routingUrl = subgraphs.urls[entry.name]!;
   const composed = composeSupergraph(config);
   if (!composed.ok) throw new Error(composed.errors.join('\n'));

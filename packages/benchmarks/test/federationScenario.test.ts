@@ -2,9 +2,16 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { composeSupergraph, readSupergraphConfig, routingUrlVariable } from '@meridian/composition';
-import { startBenchmarkSubgraphs, type RunningSubgraphs } from '../src/federation/subgraphs';
+import {
+  BENCHMARK_QUERY,
+  SINGLE_SUBGRAPH_QUERY,
+  SUPERGRAPH_CONFIG_PATH,
+  expectedBenchmarkResult,
+  expectedSingleSubgraphResult,
+  startBenchmarkSubgraphs,
+  type RunningSubgraphs,
+} from '@meridian/federation-scenario';
 import { startGatewayUnderTest, type GatewayKind, type RunningGateway } from '../src/federation/gateways';
-import { BENCHMARK_QUERY, SINGLE_SUBGRAPH_QUERY, expectedBenchmarkResult, expectedSingleSubgraphResult } from '../src/federation/query';
 import { bodyMatches } from '../src/federation/load';
 
 // The benchmark only counts responses equal to the expected result: these tests make sure the
@@ -17,7 +24,7 @@ let supergraph: { sdl: string; path: string; configPath: string; routingEnv: Rec
 beforeAll(async () => {
   subgraphs = await startBenchmarkSubgraphs();
   scratch = mkdtempSync(path.join(os.tmpdir(), 'federation-scenario-'));
-  const configPath = path.join(__dirname, '..', 'src', 'federation', 'supergraph.yaml');
+  const configPath = SUPERGRAPH_CONFIG_PATH;
   const config = readSupergraphConfig(configPath);
   for (const entry of config.subgraphs) entry.routingUrl = subgraphs.urls[entry.name as keyof RunningSubgraphs['urls']];
   const composed = composeSupergraph(config);

@@ -89,7 +89,7 @@ async function startPlatformRole() {
 async function start(role: string, options: Record<string, any>): Promise<{ ready: Record<string, unknown>; close: () => Promise<void> }> {
   switch (role) {
     case 'subgraphs': {
-      const { startBenchmarkSubgraphs } = await import('./subgraphs');
+      const { startBenchmarkSubgraphs } = await import('@meridian/federation-scenario');
       const subgraphs = await startBenchmarkSubgraphs();
       return { ready: { urls: subgraphs.urls }, close: () => subgraphs.close() };
     }

@@ -19,7 +19,7 @@ import { composeSupergraph, readSupergraphConfig, routingUrlVariable } from '@me
 import { machine, packageDir } from '../report';
 import { GATEWAY_KINDS, type GatewayKind } from './gateways';
 import { bodyMatches, type LoadResult, type LoadSpec } from './load';
-import { BENCHMARK_QUERY, SINGLE_SUBGRAPH_QUERY, expectedBenchmarkResult, expectedSingleSubgraphResult } from './query';
+import { BENCHMARK_QUERY, SINGLE_SUBGRAPH_QUERY, SUPERGRAPH_CONFIG_PATH, expectedBenchmarkResult, expectedSingleSubgraphResult } from '@meridian/federation-scenario';
 import { renderChart } from './chart';
 
 interface Params {
@@ -225,7 +225,7 @@ async function main() {
     const urls = subgraphs.ready.urls as Record<string, string>;
 
     // The benchmark's supergraph.yaml with the subgraphs' real URLs, composed by @meridian/composition.
-    const supergraphConfigPath = path.join(__dirname, 'supergraph.yaml');
+    const supergraphConfigPath = SUPERGRAPH_CONFIG_PATH;
     const config = readSupergraphConfig(supergraphConfigPath);
     for (const entry of config.subgraphs) {
       const url = urls[entry.name];
