@@ -6,7 +6,6 @@ import { ApolloServer } from '@apollo/server';
 import { expressMiddleware } from '@as-integrations/express5';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
-import { ApolloGateway } from '@apollo/gateway';
 import { createError, createErrorMasker } from '@meridian/errors';
 import { readSupergraphConfig, resolveRoutingUrls } from '@meridian/composition';
 import {
@@ -30,7 +29,7 @@ import { createGatewayProtection, type ProtectionOptions } from './protection';
 import { createSubgraphClients, type SubgraphClientHooks, type SubgraphClientOptions, type SubgraphDataSource } from './subgraphs/subgraphClient';
 import { createSupergraphSource, type ReloadResult } from './supergraph/supergraphSource';
 import { createGatewayObservability } from './observability';
-import { createExecutorGateway } from './execution/executorGateway';
+import { createFederationGateway } from './execution/federationGateway';
 import { createDirectPath } from './http/directPath';
 import type { OperationExecutor, ServiceMap } from './execution/operationExecutor';
 
@@ -119,6 +118,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     prepare: (sdl) => createSubscriptionPlanner(sdl),
     onReloaded: (next) => {
       planner = next;
+      gateway.switched();
       // Running subscriptions were planned against the old supergraph: end them with a clear code;
       // clients resubscribe with their last cursor and get plans of the new one.
       hub.endAll(createError('SUPERGRAPH_RELOADED', 'The gateway switched to a new supergraph; resubscribe with your last cursor.'));
@@ -129,15 +129,12 @@ export function createGateway(deps: GatewayDeps): Gateway {
     for (const { name, url } of executor.subgraphs) services[name] = dataSourceFor(name, url);
     return services;
   }
-  // Apollo's gateway loads and hot-reloads the schema; queries and mutations run on the fast
-  // executor of the current planner's supergraph (Apollo's executor for what it does not support).
-  const gateway = createExecutorGateway({
-    gateway: new ApolloGateway({
-      supergraphSdl: supergraph.hook,
-      buildService: ({ name, url }) => dataSourceFor(name, url),
-    }),
+  // Apollo Server's gateway: the current planner's supergraph, queries and mutations on the fast
+  // executor, Apollo's executeQueryPlan for what it does not support (ADR 0018).
+  const gateway = createFederationGateway({
     executor: () => planner.executor,
     serviceMap: servicesOf,
+    exposeQueryPlan: !deps.production,
   });
   const upstream = createUpstreamPool();
   const hub = createSubscriptionHub({
@@ -259,6 +256,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
   let closed = false;
   async function start() {
     await Promise.all([apollo.start(), protection.ready()]);
+    supergraph.start();
     supergraphLoaded = true;
     app.use(
       '/graphql',
@@ -294,6 +292,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
       // Stops accepting and waits for in-flight requests: they get what is left of the shutdown
       // bound after the delay (minus a margin to exit); see createConnectionDrain.
       await connections.drain(Math.max(500, shutdown.timeoutMs - shutdown.delayMs - 1_000));
+      supergraph.stop();
       if (started) await apollo.stop();
       await clients.close();
       await protection.close();

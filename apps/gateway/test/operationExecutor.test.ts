@@ -23,7 +23,7 @@ import {
   type RunningSubgraphs,
 } from '@meridian/federation-scenario';
 import { createOperationExecutor, UNSUPPORTED, type OperationExecutor, type ServiceMap } from '../src/execution/operationExecutor';
-import { createExecutorGateway } from '../src/execution/executorGateway';
+import { createFederationGateway } from '../src/execution/federationGateway';
 import { compilePlan } from '../src/execution/compilePlan';
 import { createSubgraphClients, DEFAULT_SUBGRAPH_CLIENT_OPTIONS, type SubgraphClients } from '../src/subgraphs/subgraphClient';
 
@@ -477,20 +477,13 @@ describe('as the gateway of Apollo Server', () => {
   beforeAll(async () => {
     const buildService = ({ name }: { name: string }) => media.serviceMap[name]!;
     stock = new ApolloServer({ gateway: new ApolloGateway({ supergraphSdl: media.sdl, buildService }) });
-    const inner = new ApolloGateway({ supergraphSdl: media.sdl, buildService });
     ours = new ApolloServer({
-      gateway: createExecutorGateway({
-        gateway: {
-          onSchemaLoadOrUpdate: (callback) => inner.onSchemaLoadOrUpdate(callback),
-          stop: () => inner.stop(),
-          load: async (options) => {
-            const loaded = await inner.load(options);
-            // Records what reaches Apollo's executor.
-            return { ...loaded, executor: (requestContext) => (fallbacks.push(requestContext.source), loaded.executor(requestContext)) };
-          },
-        },
+      gateway: createFederationGateway({
         executor: () => media.executor,
         serviceMap: () => media.serviceMap,
+        exposeQueryPlan: false,
+        // Records what runs on Apollo's executor.
+        onFallback: (requestContext) => fallbacks.push(requestContext.source!),
       }),
     });
     await Promise.all([stock.start(), ours.start()]);

@@ -9,7 +9,7 @@ import {
 } from 'graphql';
 import { Supergraph, operationFromDocument, type Schema } from '@apollo/federation-internals';
 import { QueryPlanner, type QueryPlan } from '@apollo/query-planner';
-import { buildOperationContext } from '@apollo/gateway';
+import { buildOperationContext } from './apolloExecution';
 import type { GatewayExecutionResult, GatewayGraphQLRequestContext } from '@apollo/server-gateway-interface';
 import { compilePlan, type CompiledNode } from './compilePlan';
 import { executePlan, type ServiceMap } from './executePlan';

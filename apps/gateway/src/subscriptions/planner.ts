@@ -1,12 +1,8 @@
 import { createHash } from 'node:crypto';
 import { operationFromDocument } from '@apollo/federation-internals';
 import type { FetchNode, PlanNode, QueryPlan } from '@apollo/query-planner';
-import {
-  buildOperationContext,
-  executeQueryPlan,
-  type GraphQLDataSource,
-  type ServiceEndpointDefinition,
-} from '@apollo/gateway';
+import type { GraphQLDataSource, ServiceEndpointDefinition } from '@apollo/gateway';
+import { buildOperationContext, executeQueryPlan } from '../execution/apolloExecution';
 import type { GatewayGraphQLRequestContext } from '@apollo/server-gateway-interface';
 import { createError } from '@meridian/errors';
 import { GraphQLError, print, type DocumentNode, type ExecutionResult, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';

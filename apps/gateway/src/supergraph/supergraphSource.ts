@@ -1,7 +1,6 @@
 import { watch, type FSWatcher } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { SupergraphSdlHook } from '@apollo/gateway';
 import type { Logger } from '@meridian/service-kit';
 
 export type ReloadResult = { status: 'reloaded' | 'unchanged' } | { status: 'rejected'; error: Error };
@@ -21,26 +20,26 @@ export interface SupergraphSourceOptions<TPrepared> {
    * SDL is not a valid supergraph. Runs before the gateway sees the SDL.
    */
   prepare: (sdl: string) => TPrepared;
-  /** Called once the gateway switched to the new supergraph, with what `prepare` built. */
+  /** Switches the gateway to the new supergraph, with what `prepare` built (throws to refuse it). */
   onReloaded: (prepared: TPrepared, sdl: string) => void;
 }
 
 /**
- * Hot reload of the supergraph from its file, as an `@apollo/gateway` `supergraphSdl` hook.
- * A new file is validated twice (our planner, then the gateway's own `update`); if either
- * rejects it, the error is logged and the running supergraph stays.
+ * Hot reload of the supergraph from its file: once started, the file is watched; a new file is
+ * validated by `prepare` (the executor and planner built from it); if it is refused, the error
+ * is logged and the running supergraph stays.
  */
 export function createSupergraphSource<TPrepared>(options: SupergraphSourceOptions<TPrepared>) {
   const debounceMs = options.debounceMs ?? 100;
   let current = options.initialSdl;
-  let update: ((sdl: string) => void) | undefined;
+  let started = false;
   let watcher: FSWatcher | undefined;
   let timer: NodeJS.Timeout | undefined;
   let queue: Promise<ReloadResult> = Promise.resolve({ status: 'unchanged' });
   let closed = false;
 
   async function reloadNow(): Promise<ReloadResult> {
-    if (!update || closed) return { status: 'unchanged' };
+    if (!started || closed) return { status: 'unchanged' };
     let sdl: string;
     try {
       sdl = await readFile(options.path, 'utf8');
@@ -52,7 +51,6 @@ export function createSupergraphSource<TPrepared>(options: SupergraphSourceOptio
     try {
       if (sdl.trim() === '') throw new Error('the file is empty');
       prepared = options.prepare(sdl);
-      update(sdl); // the gateway validates again and throws without changing anything when it refuses
     } catch (error) {
       return reject(error as Error);
     }
@@ -67,27 +65,26 @@ export function createSupergraphSource<TPrepared>(options: SupergraphSourceOptio
     return { status: 'rejected', error };
   }
 
-  const hook: SupergraphSdlHook = async (hookOptions) => {
-    update = hookOptions.update;
-    if (options.watch) {
-      const file = path.basename(options.path);
-      // The directory, not the file: editors and `npm run compose` replace the file (new inode).
-      watcher = watch(path.dirname(options.path), (_event, name) => {
-        if (name !== null && name !== file) return;
-        clearTimeout(timer);
-        timer = setTimeout(() => void reload(), debounceMs);
-      });
-      watcher.on('error', (error) => options.logger.error({ err: error, path: options.path }, 'cannot watch the supergraph file'));
-    }
-    return {
-      supergraphSdl: current,
-      cleanup: async () => {
-        closed = true;
-        clearTimeout(timer);
-        watcher?.close();
-      },
-    };
-  };
+  /** Starts watching the file (when `watch` is set); reloads are refused before this. */
+  function start() {
+    if (started || closed) return;
+    started = true;
+    if (!options.watch) return;
+    const file = path.basename(options.path);
+    // The directory, not the file: editors and `npm run compose` replace the file (new inode).
+    watcher = watch(path.dirname(options.path), (_event, name) => {
+      if (name !== null && name !== file) return;
+      clearTimeout(timer);
+      timer = setTimeout(() => void reload(), debounceMs);
+    });
+    watcher.on('error', (error) => options.logger.error({ err: error, path: options.path }, 'cannot watch the supergraph file'));
+  }
+
+  function stop() {
+    closed = true;
+    clearTimeout(timer);
+    watcher?.close();
+  }
 
   /** Reads the file now and switches to it if it changed and is valid (one reload at a time). */
   function reload(): Promise<ReloadResult> {
@@ -95,7 +92,7 @@ export function createSupergraphSource<TPrepared>(options: SupergraphSourceOptio
     return queue;
   }
 
-  return { hook, reload, current: () => current };
+  return { start, stop, reload, current: () => current };
 }
 
 export type SupergraphSource = ReturnType<typeof createSupergraphSource>;
