@@ -104,6 +104,9 @@ export function createObservabilityPlugin<TContext extends ApolloBaseContext>(op
           const errors = response.body.kind === 'single' ? (response.body.singleResult.errors ?? []) : [];
           const codes = errors.map((error) => String(error.extensions?.code ?? 'INTERNAL_SERVER_ERROR'));
           metrics.record({ operation, type, seconds, errorCodes: codes });
+          // The request's child logger is made only for a line that is written (at `warn`, most are not).
+          const level = codes.length ? 'warn' : 'info';
+          if (!options.logger.isLevelEnabled(level)) return;
           const logger = options.loggerOf?.(contextValue) ?? options.logger;
           const details = { operation: operation ?? null, type: type ?? null, durationMs: Math.round(seconds * 1000), ...(codes.length ? { errorCodes: codes } : {}) };
           if (codes.length) logger.warn(details, 'graphql request failed');

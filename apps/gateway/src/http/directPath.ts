@@ -57,6 +57,7 @@ const MEDIA_TYPES = ['application/json; charset=utf-8', 'application/graphql-res
  */
 export function createDirectPath(deps: DirectPathDeps): Handler {
   const securityHeaders = recordHeaders(deps.securityHeaders);
+  const corsWithoutOrigin = recordHeaders(deps.cors);
   const maxBodyBytes = deps.protection.options.maxBodyBytes;
   const contentTypes = new Map<string, string | null>();
   let services: { executor: OperationExecutor; map: ServiceMap } | undefined;
@@ -122,16 +123,23 @@ export function createDirectPath(deps: DirectPathDeps): Handler {
 
     // From here on the request is answered here.
     deps.onAnswered?.();
-    for (const [name, value] of securityHeaders) res.setHeader(name, value);
-    deps.cors(req, res, () => {
-      deps.trace(req, res, GRAPHQL_PATH, (requestId) => {
-        void answer({ req, res, body: body as Record<string, unknown>, known, executor, viewer, authorization, requestId, contentType }).catch((error: unknown) => {
-          deps.logger.error({ err: error }, 'direct path: unexpected error');
-          if (!res.headersSent) writeJson(res, 500, contentType, '{"errors":[{"message":"Internal server error.","extensions":{"code":"INTERNAL_SERVER_ERROR"}}]}', true);
-          else res.destroy();
-        });
+    const type = contentType;
+    const operation = known;
+    const respond = (requestId: string) => {
+      void answer({ req, res, body: body as Record<string, unknown>, known: operation, executor, viewer, authorization, requestId, contentType: type }).catch((error: unknown) => {
+        deps.logger.error({ err: error }, 'direct path: unexpected error');
+        if (!res.headersSent) writeJson(res, 500, type, '{"errors":[{"message":"Internal server error.","extensions":{"code":"INTERNAL_SERVER_ERROR"}}]}', true);
+        else res.destroy();
       });
-    });
+    };
+    for (const [name, value] of securityHeaders) res.setHeader(name, value);
+    if (req.headers.origin === undefined) {
+      // What CORS adds to a request without Origin does not depend on the request (recorded once).
+      for (const [name, value] of corsWithoutOrigin) res.setHeader(name, value);
+      deps.trace(req, res, GRAPHQL_PATH, respond);
+    } else {
+      deps.cors(req, res, () => deps.trace(req, res, GRAPHQL_PATH, respond));
+    }
   }
 
   async function answer(args: {
@@ -187,33 +195,38 @@ export function createDirectPath(deps: DirectPathDeps): Handler {
       operationName: known.operation.name?.value ?? null,
     };
 
-    const listeners = (await Promise.all(deps.plugins.map((plugin) => plugin.requestDidStart?.(requestContext as never)))).filter(
-      (listener): listener is GraphQLRequestListener<GatewayContext> => Boolean(listener),
-    );
+    const listeners: Listener[] = [];
+    for (const plugin of deps.plugins) {
+      const listener = await plugin.requestDidStart?.(requestContext as never);
+      if (listener) listeners.push(listener);
+    }
+    const hook = (name: HookName) => callHooks(listeners, name, requestContext);
     let errors: readonly unknown[] | undefined;
     let data: unknown;
     let extensions: Record<string, unknown> | undefined;
     let failed = false;
     try {
-      await Promise.all(listeners.map((listener) => listener.didResolveSource?.(requestContext as never)));
-      await Promise.all(listeners.map((listener) => listener.didResolveOperation?.(requestContext as never)));
+      await hook('didResolveSource');
+      await hook('didResolveOperation');
     } catch (error) {
       errors = [error];
       failed = true;
     }
     if (!failed) {
-      const executionListeners = (await Promise.all(listeners.map((listener) => listener.executionDidStart?.(requestContext as never)))).filter(Boolean);
+      const executionListeners = listeners.some((listener) => listener.executionDidStart)
+        ? (await Promise.all(listeners.map((listener) => listener.executionDidStart?.(requestContext as never)))).filter(Boolean)
+        : [];
       const result = await executor.run(known.compiled, requestContext as never, servicesFor(executor));
       ({ errors, data, extensions } = result as { errors?: readonly unknown[]; data?: unknown; extensions?: Record<string, unknown> });
       if (errors?.length === 0) errors = undefined;
       if (errors) {
         requestContext.errors = errors;
-        await Promise.all(listeners.map((listener) => listener.didEncounterErrors?.(requestContext as never)));
+        await hook('didEncounterErrors');
       }
-      await Promise.all(executionListeners.map((listener) => listener!.executionDidEnd?.()));
+      if (executionListeners.length > 0) await Promise.all(executionListeners.map((listener) => listener!.executionDidEnd?.()));
     } else {
       requestContext.errors = errors;
-      await Promise.all(listeners.map((listener) => listener.didEncounterErrors?.(requestContext as never)));
+      await hook('didEncounterErrors');
     }
 
     let formatted: GraphQLFormattedError[] | undefined;
@@ -230,7 +243,7 @@ export function createDirectPath(deps: DirectPathDeps): Handler {
     // Apollo Server's cache-control plugin: the policy the subgraphs' Cache-Control left, when nothing failed.
     const policy = requestContext.overallCachePolicy.policyIfCacheable();
     responseHttp.headers.set('cache-control', policy && !formatted ? `max-age=${policy.maxAge}, ${policy.scope.toLowerCase()}` : 'no-store');
-    await Promise.all(listeners.map((listener) => listener.willSendResponse?.(requestContext as never)));
+    await hook('willSendResponse');
 
     for (const [name, value] of responseHttp.headers) res.setHeader(name, value);
     closeIfDraining(res);
@@ -270,13 +283,35 @@ export function createDirectPath(deps: DirectPathDeps): Handler {
  * Writes a JSON body, with Apollo Server's trailing newline when `newline` is set: encoded once
  * into one buffer (appending "\n" to an 88 KB string would copy it before it is encoded).
  */
+type Listener = GraphQLRequestListener<GatewayContext>;
+type HookName = 'didResolveSource' | 'didResolveOperation' | 'didEncounterErrors' | 'willSendResponse';
+
+/** Calls one hook of every listener, as Apollo Server does (together), awaiting only what returns a promise. */
+function callHooks(listeners: readonly Listener[], name: HookName, requestContext: unknown): Promise<unknown> | undefined {
+  let pending: Promise<unknown>[] | undefined;
+  for (const listener of listeners) {
+    const hook = listener[name] as ((context: unknown) => unknown) | undefined;
+    if (!hook) continue;
+    const result = hook.call(listener, requestContext);
+    if (result && typeof (result as Promise<unknown>).then === 'function') (pending ??= []).push(result as Promise<unknown>);
+  }
+  return pending && Promise.all(pending);
+}
+
 function writeJson(res: http.ServerResponse, status: number, contentType: string, json: string, newline = false) {
+  res.statusCode = status;
+  res.setHeader('content-type', contentType);
+  if (json.length < 16_384) {
+    // Small answers: copying the string costs less than a buffer of their own.
+    const text = newline ? `${json}\n` : json;
+    res.setHeader('content-length', Buffer.byteLength(text));
+    res.end(text);
+    return;
+  }
   const length = Buffer.byteLength(json);
   const body = Buffer.allocUnsafe(newline ? length + 1 : length);
   body.write(json, 0, length, 'utf8');
   if (newline) body[length] = 0x0a;
-  res.statusCode = status;
-  res.setHeader('content-type', contentType);
   res.setHeader('content-length', body.length);
   res.end(body);
 }
@@ -309,7 +344,10 @@ function httpRequestOf(req: http.IncomingMessage, body: unknown) {
   return { method: 'POST', headers, search: '', body };
 }
 
-/** The headers a middleware sets on every response (helmet's are the same for every request). */
+/**
+ * The headers a middleware sets on a request without an Origin header (helmet's are the same for
+ * every request; CORS adds only `Vary` when there is no Origin).
+ */
 function recordHeaders(middleware: Middleware): [string, string | number | readonly string[]][] {
   const headers = new Map<string, string | number | readonly string[]>();
   const recorder = {
