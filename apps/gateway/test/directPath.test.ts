@@ -259,6 +259,11 @@ describe.each([
     expect(answer.headers['cache-control']).toBe('max-age=30, public');
   });
 
+  it('reads a body that starts with a byte-order mark as body-parser does', async () => {
+    const answer = await compare({ body: `\uFEFF${body('{ products { name } }')}` }, { warm: { body: body('{ products { name } }') }, answeredDirectly: true });
+    expect(answer.status).toBe(200);
+  });
+
   it('negotiates the media type from Accept', async () => {
     const query = body('{ product(upc: "1") { name } }');
     const graphqlResponse = await compare({ body: query, headers: { accept: 'application/graphql-response+json' } }, { answeredDirectly: true });

@@ -96,7 +96,9 @@ export function createDirectPath(deps: DirectPathDeps): Handler {
   }
 
   async function serve(req: http.IncomingMessage, res: http.ServerResponse, raw: Buffer) {
-    const text = raw.toString('utf8');
+    // body-parser decodes with iconv, which drops a byte-order mark.
+    const decoded = raw.toString('utf8');
+    const text = decoded.charCodeAt(0) === 0xfeff ? decoded.slice(1) : decoded;
     const parsed = parseJson(text);
     if (parsed instanceof Error) return fallBack(req, res, undefined, parsed);
     const body = parsed as Record<string, unknown> | unknown[];
