@@ -192,7 +192,7 @@ export function createGatewayProtection(deps: {
     }
   };
 
-  // A body the gateway's direct path already read arrives as req.body with req._body set, which
+  // A body the gateway's direct path already read arrives as req.body on a finished request, which
   // body-parser leaves alone; a body it found not to be JSON comes with the parser's own error.
   const jsonParser = express.json({ limit: options.maxBodyBytes });
   const parseBody: RequestHandler = (req, res, next) => {
