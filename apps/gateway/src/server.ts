@@ -124,9 +124,15 @@ export function createGateway(deps: GatewayDeps): Gateway {
       hub.endAll(createError('SUPERGRAPH_RELOADED', 'The gateway switched to a new supergraph; resubscribe with your last cursor.'));
     },
   });
+  // The data sources of each supergraph's subgraphs, built once per executor (queries, mutations, direct path).
+  const serviceMaps = new WeakMap<OperationExecutor, ServiceMap>();
   function servicesOf(executor: OperationExecutor): ServiceMap {
-    const services: ServiceMap = Object.create(null);
-    for (const { name, url } of executor.subgraphs) services[name] = dataSourceFor(name, url);
+    let services = serviceMaps.get(executor);
+    if (!services) {
+      services = Object.create(null) as ServiceMap;
+      for (const { name, url } of executor.subgraphs) services[name] = dataSourceFor(name, url);
+      serviceMaps.set(executor, services);
+    }
     return services;
   }
   // Apollo Server's gateway: the current planner's supergraph, queries and mutations on the fast

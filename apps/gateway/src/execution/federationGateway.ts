@@ -18,7 +18,7 @@ import { UNSUPPORTED, type OperationExecutor, type ServiceMap } from './operatio
 export interface FederationGatewayOptions {
   /** The executor of the supergraph in use (swapped on hot reload; call `switched()` after). */
   executor: () => OperationExecutor;
-  /** The subgraph data sources of an executor's subgraphs. */
+  /** The subgraph data sources of an executor's subgraphs (called per operation: cache them). */
   serviceMap: (executor: OperationExecutor) => ServiceMap;
   /** Answer `Apollo-Query-Plan-Experimental` with the query plan (ApolloGateway does outside production). */
   exposeQueryPlan: boolean;
@@ -47,14 +47,7 @@ export interface FederationGateway extends GatewayInterface {
 export function createFederationGateway(options: FederationGatewayOptions): FederationGateway {
   const listeners = new Set<GatewaySchemaLoadOrUpdateCallback>();
   const executorOfSchema = new WeakMap<GraphQLSchema, OperationExecutor>();
-  const services = new WeakMap<OperationExecutor, ServiceMap>();
   const plans = new WeakMap<OperationExecutor, ReturnType<typeof createLruCache<string, QueryPlan>>>();
-
-  function servicesOf(executor: OperationExecutor): ServiceMap {
-    let map = services.get(executor);
-    if (!map) services.set(executor, (map = options.serviceMap(executor)));
-    return map;
-  }
 
   function announce() {
     const executor = options.executor();
@@ -89,7 +82,7 @@ export function createFederationGateway(options: FederationGatewayOptions): Fede
       if (errors) return { errors };
     }
     const plan = planFor(executor, requestContext);
-    const response = await executeQueryPlan(plan, servicesOf(executor), requestContext, operationContext, executor.supergraphSchema, executor.apiSchema);
+    const response = await executeQueryPlan(plan, options.serviceMap(executor), requestContext, operationContext, executor.supergraphSchema, executor.apiSchema);
     const headers = request.http?.headers;
     if (options.exposeQueryPlan && headers?.get('Apollo-Query-Plan-Experimental')) {
       const format = headers.has('Apollo-Query-Plan-Experimental-Format') ? headers.get('Apollo-Query-Plan-Experimental-Format') : 'prettified';
@@ -104,7 +97,7 @@ export function createFederationGateway(options: FederationGatewayOptions): Fede
     const fast =
       !requestContext.metrics?.captureTraces && !(options.exposeQueryPlan && requestContext.request.http?.headers.get('Apollo-Query-Plan-Experimental'));
     if (fast) {
-      const answer = await current.execute(requestContext, servicesOf(current));
+      const answer = await current.execute(requestContext, options.serviceMap(current));
       if (answer !== UNSUPPORTED) return answer;
     }
     options.onFallback?.(requestContext);

@@ -19,6 +19,7 @@ export interface DirectPathDeps {
   /** Express: everything the direct path does not answer itself. */
   app: Handler;
   executor: () => OperationExecutor;
+  /** The data sources of an executor's subgraphs (cached by the caller). */
   serviceMap: (executor: OperationExecutor) => ServiceMap;
   protection: GatewayProtection;
   verifier: TokenVerifier;
@@ -60,7 +61,6 @@ export function createDirectPath(deps: DirectPathDeps): Handler {
   const corsWithoutOrigin = recordHeaders(deps.cors);
   const maxBodyBytes = deps.protection.options.maxBodyBytes;
   const contentTypes = new Map<string, string | null>();
-  let services: { executor: OperationExecutor; map: ServiceMap } | undefined;
 
   /** Apollo Server's choice between the JSON media types (negotiator, the same preference order), cached per Accept. */
   function contentTypeFor(accept: string | undefined): string | null {
@@ -218,7 +218,7 @@ export function createDirectPath(deps: DirectPathDeps): Handler {
       const executionListeners = listeners.some((listener) => listener.executionDidStart)
         ? (await Promise.all(listeners.map((listener) => listener.executionDidStart?.(requestContext as never)))).filter(Boolean)
         : [];
-      const result = await executor.run(known.compiled, requestContext as never, servicesFor(executor));
+      const result = await executor.run(known.compiled, requestContext as never, deps.serviceMap(executor));
       ({ errors, data, extensions } = result as { errors?: readonly unknown[]; data?: unknown; extensions?: Record<string, unknown> });
       if (errors?.length === 0) errors = undefined;
       if (errors) {
@@ -256,11 +256,6 @@ export function createDirectPath(deps: DirectPathDeps): Handler {
   /** As on the Express path (closeConnectionsWhileDraining): a gateway that drains asks clients to reconnect elsewhere. */
   function closeIfDraining(res: http.ServerResponse) {
     if (deps.readiness.draining) res.setHeader('connection', 'close');
-  }
-
-  function servicesFor(executor: OperationExecutor): ServiceMap {
-    if (services?.executor !== executor) services = { executor, map: deps.serviceMap(executor) };
-    return services.map;
   }
 
   return function handle(req, res) {
