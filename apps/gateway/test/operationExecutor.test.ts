@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ApolloServer } from '@apollo/server';
+import { ApolloServer, HeaderMap } from '@apollo/server';
 import { startStandaloneServer } from '@apollo/server/standalone';
 import { ApolloGateway, buildOperationContext, executeQueryPlan } from '@apollo/gateway';
 import { operationFromDocument } from '@apollo/federation-internals';
@@ -481,7 +481,8 @@ describe('as the gateway of Apollo Server', () => {
       gateway: createFederationGateway({
         executor: () => media.executor,
         serviceMap: () => media.serviceMap,
-        exposeQueryPlan: false,
+        // As ApolloGateway outside production (Jest runs with NODE_ENV=test).
+        exposeQueryPlan: true,
         // Records what runs on Apollo's executor.
         onFallback: (requestContext) => fallbacks.push(requestContext.source!),
       }),
@@ -523,6 +524,22 @@ describe('as the gateway of Apollo Server', () => {
     await both(query, { s: false });
     await both(query, { s: true });
     expect(fallbacks.length).toBeGreaterThan(0);
+  });
+
+  test('answers Apollo-Query-Plan-Experimental with the query plan, as ApolloGateway does outside production', async () => {
+    for (const format of [undefined, 'internal']) {
+      const headers = new HeaderMap([['apollo-query-plan-experimental', '1'], ...(format ? [['apollo-query-plan-experimental-format', format] as [string, string]] : [])]);
+      const answers = await Promise.all(
+        [stock, ours].map(async (server) => {
+          const response = await server.executeOperation({ query: MEDIA_CASES[0]!.query, variables: MEDIA_CASES[0]!.variables, http: { method: 'POST', headers, search: '', body: {} } });
+          if (response.body.kind !== 'single') throw new Error('expected a single result');
+          return response.body.singleResult;
+        }),
+      );
+      expect(JSON.stringify(answers[1])).toBe(JSON.stringify(answers[0]));
+      expect(answers[1]!.extensions?.__queryPlanExperimental).toBeTruthy();
+    }
+    expect(JSON.stringify((await ours.executeOperation({ query: MEDIA_CASES[0]!.query, variables: MEDIA_CASES[0]!.variables })).body)).not.toContain('__queryPlanExperimental');
   });
 
   test('delegates introspection to Apollo, which answers it', async () => {
