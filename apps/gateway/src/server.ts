@@ -21,6 +21,7 @@ import {
 import type { TokenVerifier, Viewer } from '@meridian/tokens';
 import { createSubscriptionGate, type SubscriptionLimits } from './subscriptions/gate';
 import { createSubscriptionHub } from './subscriptions/hub';
+import { createSharedFetches } from './subscriptions/sharedFetches';
 import { createHttpSubscriptionHandler } from './subscriptions/http';
 import { createSubscriptionPlanner } from './subscriptions/planner';
 import { createUpstreamPool } from './subscriptions/upstream';
@@ -143,12 +144,14 @@ export function createGateway(deps: GatewayDeps): Gateway {
     exposeQueryPlan: !deps.production,
   });
   const upstream = createUpstreamPool();
+  const sharedFetches = createSharedFetches({ onShared: observability.subscriptionFetchShared });
   const hub = createSubscriptionHub({
     planner: () => planner,
     upstream,
     // Per-event entity fetches use the same subgraph clients as queries (undici keep-alive pool,
-    // timeouts, circuit breaker, metrics): see ADR 0014 and 0016.
-    serviceMap: () => Object.fromEntries(Object.keys(routingUrls).map((name) => [name, dataSourceFor(name)])),
+    // timeouts, circuit breaker, metrics: ADR 0014 and 0016), and share public answers across
+    // scopes (ADR 0020).
+    serviceMap: () => sharedFetches.wrap(servicesOf(planner.executor)),
     urlFor: (name) => {
       const url = routingUrls[name];
       if (!url) throw new Error(`No routing URL for subgraph ${name}.`);

@@ -25,22 +25,22 @@ describe('a subscriber queue', () => {
   it('writes to a socket sink once serialized, and ends a client whose socket stopped taking writes', async () => {
     const written: string[] = [];
     let unflushed = 0;
-    const sink = { write: (json: string) => { written.push(json); unflushed += 1; }, pending: () => unflushed };
+    const sink = { write: (json: Buffer) => { written.push(json.toString()); unflushed += 1; }, pending: () => unflushed };
     let serializations = 0;
     const subscriber = createSubscriber({ maxQueued: 2, onClose: () => undefined, tooSlowError: tooSlow, sink });
-    const serialized = () => (serializations += 1, '{"data":{"n":1}}');
+    const serialized = () => (serializations += 1, Buffer.from('{"data":{"n":1}}'));
     subscriber.push({ data: { n: 1 } }, serialized);
     expect(written).toEqual(['{"data":{"n":1}}']);
     unflushed = 0; // the kernel took it
-    subscriber.push({ data: { n: 2 } }, () => '{"data":{"n":2}}');
-    subscriber.push({ data: { n: 3 } }, () => '{"data":{"n":3}}');
+    subscriber.push({ data: { n: 2 } }, () => Buffer.from('{"data":{"n":2}}'));
+    subscriber.push({ data: { n: 3 } }, () => Buffer.from('{"data":{"n":3}}'));
     // Two writes not flushed: the next result is not written, the client gets one explicit error and ends.
-    subscriber.push({ data: { n: 4 } }, () => '{"data":{"n":4}}');
+    subscriber.push({ data: { n: 4 } }, () => Buffer.from('{"data":{"n":4}}'));
     expect(written).toEqual(['{"data":{"n":1}}', '{"data":{"n":2}}', '{"data":{"n":3}}']);
     expect(serializations).toBe(1);
     expect((await subscriber.iterator.next()).value.errors[0].extensions.code).toBe('SUBSCRIBER_TOO_SLOW');
     expect((await subscriber.iterator.next()).done).toBe(true);
-    subscriber.push({ data: { n: 5 } }, () => '{"data":{"n":5}}');
+    subscriber.push({ data: { n: 5 } }, () => Buffer.from('{"data":{"n":5}}'));
     expect(written).toHaveLength(3);
   });
 

@@ -9,8 +9,12 @@ import { collect, primeStreams, signUp, TASK_CHANGED, titleIs, wsClient, type Si
 
 const CREATE_TASK = `mutation($title: String!, $a: ID) { createTask(input: { title: $title, assigneeId: $a }) { id } }`;
 
-/** A real HTTP proxy in front of a subgraph that records every GraphQL request it forwards. */
-async function startRecordingProxy(target: string) {
+/**
+ * A real HTTP proxy in front of a subgraph that records every GraphQL request it forwards and
+ * passes the subgraph's Cache-Control back; `delayMs` holds each answer, so that the fetches of
+ * one event from different scopes are in flight together.
+ */
+async function startRecordingProxy(target: string, options: { delayMs?: number } = {}) {
   const requests: { authorization: string | undefined; body: { query: string; variables?: Record<string, any> } }[] = [];
   const server = http.createServer((req, res) => {
     let text = '';
@@ -21,8 +25,14 @@ async function startRecordingProxy(target: string) {
         const headers: Record<string, string> = {};
         for (const [name, value] of Object.entries(req.headers)) if (typeof value === 'string' && name !== 'host' && name !== 'content-length') headers[name] = value;
         const response = await fetch(target, { method: 'POST', headers, body: text });
-        res.writeHead(response.status, { 'content-type': response.headers.get('content-type') ?? 'application/json' });
-        res.end(await response.text());
+        const body = await response.text();
+        if (options.delayMs) await new Promise((resolve) => setTimeout(resolve, options.delayMs));
+        const cacheControl = response.headers.get('cache-control');
+        res.writeHead(response.status, {
+          'content-type': response.headers.get('content-type') ?? 'application/json',
+          ...(cacheControl ? { 'cache-control': cacheControl } : {}),
+        });
+        res.end(body);
       } catch (error) {
         res.writeHead(502).end(String(error));
       }
@@ -78,26 +88,52 @@ describe(`subscriptions: sharing, cross-subgraph selections, per-user limits, ke
     await prepared?.cleanup();
   });
 
-  it('fetches entities once per event and user scope, not once per client, each with that user\'s token', async () => {
-    const proxy = await startRecordingProxy(`${platform.services.user.url}/graphql`);
+  /** Four clients (three of the first user's, one of the second's) on a gateway whose user subgraph is behind a recording proxy. */
+  async function sharingSetup(query: string, [first, second]: [SignedUp, SignedUp]) {
+    const proxy = await startRecordingProxy(`${platform.services.user.url}/graphql`, { delayMs: 300 });
     cleanups.push(() => proxy.close());
     const gateway = await startGateway({ USER_SUBGRAPH_URL: proxy.url });
     const gatewayUrl = `${gateway.url}/graphql`;
-    const carol = await signUp(url, 'Carol');
-    const clients = [wsClient(gatewayUrl, ada.accessToken), wsClient(gatewayUrl, ada.accessToken), wsClient(gatewayUrl, ada.accessToken), wsClient(gatewayUrl, bob.accessToken)];
+    const clients = [first, first, first, second].map((user) => wsClient(gatewayUrl, user.accessToken));
     for (const client of clients) cleanups.push(() => client.dispose());
-    const streams = clients.map((client) => collect(client.iterate({ query: TASK_CHANGED })));
+    const streams = clients.map((client) => collect(client.iterate({ query })));
     for (const stream of streams) cleanups.push(() => stream.stop());
     await primeStreams(streams, () => graphqlOk(url, CREATE_TASK, { token: ada.accessToken, variables: { title: 'probe', a: null } }));
     expect(gateway.stats()).toMatchObject({ subscribers: 4, upstreamSubscriptions: 2 });
+    // The entity fetches that name `user` (who acts only in the event under test) belong to that event.
+    const fetchesNaming = (user: SignedUp) => proxy.requests.filter((request) => JSON.stringify(request.body.variables ?? {}).includes(user.userId));
+    return { gateway, streams, fetchesNaming };
+  }
 
-    // Carol acts only in this change: the entity fetches that name her belong to this event.
-    await graphqlOk(url, CREATE_TASK, { token: carol.accessToken, variables: { title: 'Counted fetches', a: null } });
-    const results = await Promise.all(streams.map((stream) => stream.waitForMatch(titleIs('Counted fetches'))));
-    for (const result of results) expect(result.data.taskChanged.actor).toEqual({ displayName: 'Carol' });
-    const forThisEvent = proxy.requests.filter((request) => JSON.stringify(request.body.variables ?? {}).includes(carol.userId));
+  it('fetches a public entity answer once per event for every scope (the subgraph says Cache-Control: public)', async () => {
+    const { gateway, streams, fetchesNaming } = await sharingSetup(TASK_CHANGED, [ada, bob]);
+    const carol = await signUp(url, 'Carol');
+    await graphqlOk(url, CREATE_TASK, { token: carol.accessToken, variables: { title: 'Shared fetch', a: null } });
+    const results = await Promise.all(streams.map((stream) => stream.waitForMatch(titleIs('Shared fetch'))));
+    for (const result of results) {
+      expect(result.errors).toBeUndefined();
+      expect(result.data.taskChanged.actor).toEqual({ displayName: 'Carol' });
+    }
+    // Four clients, two scopes, one public answer (User's display name): one entity fetch.
+    const forThisEvent = fetchesNaming(carol);
+    expect(forThisEvent).toHaveLength(1);
+    expect(forThisEvent[0]!.body.query).toContain('_entities');
+    const metrics = await (await fetch(`${gateway.url}/metrics`)).text();
+    expect(metrics).toMatch(/meridian_gateway_subscription_shared_fetches_total\{subgraph="user"[^}]*\} [1-9]/);
+  });
+
+  it('fetches a private entity answer once per event and user scope, each with that user\'s token', async () => {
+    // `email` is the viewer's own (PRIVATE): Dora sees hers, Bob must not.
+    const dora = await signUp(url, 'Dora');
+    const query = `subscription { taskChanged { cursor kind task { title } actor { displayName email } } }`;
+    const { streams, fetchesNaming } = await sharingSetup(query, [dora, bob]);
+    await graphqlOk(url, CREATE_TASK, { token: dora.accessToken, variables: { title: 'Private fetch', a: null } });
+    const results = await Promise.all(streams.map((stream) => stream.waitForMatch(titleIs('Private fetch'))));
+    for (const result of results.slice(0, 3)) expect(result.data.taskChanged.actor).toEqual({ displayName: 'Dora', email: dora.email });
+    expect(results[3]!.data.taskChanged.actor).toEqual({ displayName: 'Dora', email: null });
     // Four clients, two users: two entity fetches, one per scope, with each scope's own token.
-    expect(forThisEvent.map((request) => request.authorization).sort()).toEqual([`Bearer ${ada.accessToken}`, `Bearer ${bob.accessToken}`].sort());
+    const forThisEvent = fetchesNaming(dora);
+    expect(forThisEvent.map((request) => request.authorization).sort()).toEqual([`Bearer ${dora.accessToken}`, `Bearer ${bob.accessToken}`].sort());
     expect(forThisEvent.every((request) => request.body.query.includes('_entities'))).toBe(true);
   });
 

@@ -53,7 +53,7 @@ const HELP = `usage: npx tsx packages/benchmarks/src/subscriptions.ts [options]
   --transport T     ws (raw ws, graphql-transport-ws) (BENCH_TRANSPORT, default ws)
   --tasks N         tasks the events are about (BENCH_TASKS, default 10)
   --timeout-s N     give up after N seconds (BENCH_TIMEOUT_S, default 170)
-  --profile         --cpu-prof the gateway and platform processes into /tmp/subbench-helper/profiles/{gateway,platform}
+  --profile         --cpu-prof the gateway, platform and client processes into /tmp/subbench-helper/profiles/{gateway,platform,client-N}
   --out FILE        result JSON (default packages/benchmarks/results/subscriptions-<date>.json); --no-out: none`;
 
 function parseParams(argv: readonly string[]): Params {
@@ -660,7 +660,7 @@ async function orchestrate(params: Params) {
     for (let index = 0; index < params.clients; index++) {
       const client = await spawnChild(`client-${index + 1}`, 'client', {
         params, url, tokens: setup.tokens, first: index, step: params.clients,
-      } satisfies ClientConfig);
+      } satisfies ClientConfig, params.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}/client-${index + 1}`] : []);
       children.push(client);
       clients.push(client);
     }

@@ -36,6 +36,8 @@ export interface GatewayObservability {
   subgraphHooks: SubgraphClientHooks;
   /** Counts a request answered on the direct path (src/http/directPath.ts). */
   directPathAnswered: () => void;
+  /** Counts a subscription event's entity fetch answered by an identical public one (subscriptions/sharedFetches.ts). */
+  subscriptionFetchShared: (subgraph: string) => void;
 }
 
 /**
@@ -59,6 +61,12 @@ export function createGatewayObservability(options: { logger: Logger; stats: Gat
   figure('meridian_gateway_upstream_subscriptions', 'Shared subscriptions the gateway holds on subgraphs.', (stats) => stats.upstreamSubscriptions);
   figure('meridian_gateway_upstream_websockets', 'WebSocket connections from the gateway to subgraphs.', (stats) => stats.upstreamSockets);
   const directAnswers = counter(registry, 'meridian_gateway_direct_path_requests_total', 'POST /graphql requests answered on the direct path (known operations, without Express and Apollo Server\'s HTTP pipeline).', [] as const);
+  const sharedFetches = counter(
+    registry,
+    'meridian_gateway_subscription_shared_fetches_total',
+    'Entity fetches of subscription events answered by an identical in-flight fetch of another scope (the subgraph marked the answer public).',
+    ['subgraph'] as const,
+  );
   const childLoggers = new WeakMap<object, Logger>();
   return {
     registry,
@@ -75,6 +83,7 @@ export function createGatewayObservability(options: { logger: Logger; stats: Gat
       },
     }),
     directPathAnswered: () => directAnswers.inc(),
+    subscriptionFetchShared: (subgraph) => sharedFetches.inc({ subgraph }),
     subgraphHooks: {
       // The active context is Apollo's fetch span (child of the request's server span).
       onRequest: (_subgraph, headers) => injectTraceHeaders(headers),

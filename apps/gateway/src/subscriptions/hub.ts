@@ -78,8 +78,8 @@ export function createSubscriptionHub(deps: {
             result = { errors: [createError('INTERNAL_SERVER_ERROR', 'Internal server error.')] };
           }
           // Serialized once for the whole stream (a WebSocket fan-out writes the same JSON to every client).
-          let serialized: string | undefined;
-          const serialize = () => (serialized ??= JSON.stringify(result));
+          let serialized: Buffer | undefined;
+          const serialize = () => (serialized ??= Buffer.from(JSON.stringify(result)));
           for (const subscriber of stream.subscribers) subscriber.push(result, serialize);
         }
         for (const subscriber of stream.subscribers) subscriber.complete();

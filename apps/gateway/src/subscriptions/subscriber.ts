@@ -6,7 +6,8 @@ import type { ExecutionResult, GraphQLError } from 'graphql';
  * the terminal error goes through the iterator. `pending` is what the client has not taken yet.
  */
 export interface SubscriberSink {
-  write(serializedResult: string): void;
+  /** The result as UTF-8 JSON, the same buffer for every subscriber of the stream: not to be changed. */
+  write(serializedResult: Buffer): void;
   pending(): number;
 }
 
@@ -64,8 +65,8 @@ export function createSubscriber(options: { maxQueued: number; onClose: () => vo
 
   return {
     iterator,
-    /** `serialized` returns JSON.stringify(result), computed once for every subscriber of the stream. */
-    push(result: ExecutionResult, serialized: () => string = () => JSON.stringify(result)) {
+    /** `serialized` returns the result's JSON (UTF-8), computed once for every subscriber of the stream. */
+    push(result: ExecutionResult, serialized: () => Buffer = () => Buffer.from(JSON.stringify(result))) {
       if (ended || failure || completing) return;
       if (sink) {
         if (sink.pending() >= options.maxQueued) {

@@ -66,21 +66,54 @@ function createDocumentCache() {
 /**
  * Writes a subscription's results straight to its socket, in the graphql-transport-ws `next`
  * shape, from JSON serialized once per shared stream; counts writes the kernel has not taken yet.
+ *
+ * One event is one write per subscriber, thousands per event on one thread, so the text frame is
+ * built here in one buffer (prefix with this operation's id, the shared JSON, the closing brace)
+ * and written to the TCP socket in one call, instead of `ws.send` copying the message into a
+ * string and writing header and payload as two chunks. That is only a plain RFC 6455 frame when
+ * no extension was negotiated (our server offers none; permessage-deflate would compress): then
+ * `ws` itself writes every frame synchronously to the same socket, so frames never interleave.
+ * Otherwise, or if `ws` no longer exposes its socket, it falls back to `ws.send` (ADR 0020).
  */
 function createSocketSink(socket: WebSocket, operationId: string): SubscriberSink {
-  const prefix = `{"id":${JSON.stringify(operationId)},"type":"next","payload":`;
+  const prefix = Buffer.from(`{"id":${JSON.stringify(operationId)},"type":"next","payload":`);
+  const raw = (socket as unknown as { _socket?: import('node:net').Socket })._socket;
+  const direct = raw !== undefined && typeof raw.write === 'function' && socket.extensions === '';
   let pending = 0;
   const written = () => {
     pending -= 1;
   };
   return {
     write(serializedResult) {
+      if (socket.readyState !== socket.OPEN) return;
       pending += 1;
-      socket.send(`${prefix}${serializedResult}}`, written);
+      if (!direct) {
+        socket.send(Buffer.concat([prefix, serializedResult, CLOSING_BRACE]), { binary: false }, written);
+        return;
+      }
+      const length = prefix.length + serializedResult.length + 1;
+      const header = length < 126 ? 2 : length < 65_536 ? 4 : 10;
+      const frame = Buffer.allocUnsafe(header + length);
+      frame[0] = 0x81; // FIN, text
+      if (header === 2) frame[1] = length;
+      else if (header === 4) {
+        frame[1] = 126;
+        frame.writeUInt16BE(length, 2);
+      } else {
+        frame[1] = 127;
+        frame.writeUInt32BE(0, 2);
+        frame.writeUInt32BE(length, 6);
+      }
+      prefix.copy(frame, header);
+      serializedResult.copy(frame, header + prefix.length);
+      frame[header + length - 1] = 0x7d; // }
+      raw.write(frame, written);
     },
     pending: () => pending,
   };
 }
+
+const CLOSING_BRACE = Buffer.from('}');
 
 /**
  * GraphQL over WebSocket (graphql-transport-ws) on the gateway's /graphql: subscriptions are
