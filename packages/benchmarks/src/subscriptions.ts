@@ -16,6 +16,7 @@
  * Every flag also reads an env variable: --subscribers <-> BENCH_SUBSCRIBERS, etc.
  */
 import { fork, type ChildProcess } from 'node:child_process';
+import { openRawWebSocket, type RawWebSocket } from './rawWebSocket';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -412,11 +413,10 @@ interface ClientConfig {
 }
 
 async function runClient(config: ClientConfig) {
-  const { default: WebSocket } = await import('ws');
   const indices: number[] = [];
   for (let index = config.first; index < config.params.subscribers; index += config.step) indices.push(index);
   const count = indices.length;
-  const sockets: (InstanceType<typeof WebSocket> | undefined)[] = new Array(count);
+  const sockets: (RawWebSocket | undefined)[] = new Array(count);
   const received = new Uint32Array(count); // measured deliveries per subscriber
   const anyMessage = new Uint8Array(count); // got at least one result (priming)
   const lastCursor: string[] = new Array(count).fill('');
@@ -486,32 +486,31 @@ async function runClient(config: ClientConfig) {
     times[slot] = at;
   };
 
-  function open(slot: number): Promise<void> {
+  async function open(slot: number): Promise<void> {
     const token = config.tokens[indices[slot]! % config.tokens.length]!;
-    return new Promise((resolve, reject) => {
-      const socket = new WebSocket(config.url, 'graphql-transport-ws', { perMessageDeflate: false, skipUTF8Validation: true });
-      sockets[slot] = socket;
-      let acked = false;
-      socket.on('open', () => socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${token}` } })));
-      socket.on('message', (data: Buffer) => {
+    let acked = false;
+    let ack!: { resolve: () => void; reject: (error: Error) => void };
+    const acknowledged = new Promise<void>((resolve, reject) => (ack = { resolve, reject }));
+    const socket = await openRawWebSocket(config.url, 'graphql-transport-ws', {
+      onMessage: (data) => {
         if (!acked) {
           const message = JSON.parse(data.toString()) as { type: string };
           if (message.type === 'connection_ack') {
             acked = true;
-            resolve();
+            ack.resolve();
             return;
           }
         }
         onMessage(slot, data);
-      });
-      socket.on('error', (error) => {
-        if (!acked) reject(error);
-      });
-      socket.on('close', (code, reason) => {
-        if (!acked) reject(new Error(`closed before ack: ${code} ${reason.toString()}`));
+      },
+      onClose: (code, reason) => {
+        if (!acked) ack.reject(new Error(`closed before ack: ${code} ${reason}`));
         else if (!closing) closedEarly++;
-      });
+      },
     });
+    sockets[slot] = socket;
+    socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${token}` } }));
+    return acknowledged;
   }
   let closing = false;
 
@@ -605,9 +604,9 @@ async function runClient(config: ClientConfig) {
     },
     async close() {
       closing = true;
-      for (const socket of sockets) socket?.close(1000, 'done');
+      for (const socket of sockets) socket?.close(1000);
       await sleep(200);
-      for (const socket of sockets) socket?.terminate();
+      for (const socket of sockets) socket?.destroy();
       setImmediate(() => process.exit(0));
       return true;
     },
@@ -859,7 +858,8 @@ async function orchestrate(params: Params) {
       date: new Date().toISOString(),
       machine: machine(),
       setup: {
-        processes: ['orchestrator', 'platform (embedded subgraphs: PGlite in memory, in-memory bus; publisher)', 'gateway (alone, --expose-gc)', `${params.clients} client process(es), raw ws`],
+        processes: ['orchestrator', 'platform (embedded subgraphs: PGlite in memory, in-memory bus; publisher)', 'gateway (alone, --expose-gc)', `${params.clients} client process(es), the harness's own WebSocket client (rawWebSocket.ts)`],
+        gateway: process.env.BENCH_GATEWAY_ENTRY ? 'another copy of the gateway (BENCH_GATEWAY_ENTRY)' : 'apps/gateway of this commit',
         subscription: SUBSCRIPTION,
         publish: 'task.updated events (valid catalogue envelopes about existing tasks) published on the bus the task subgraph listens to',
       },
