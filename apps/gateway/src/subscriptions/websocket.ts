@@ -1,4 +1,5 @@
 import type http from 'node:http';
+import type { Socket } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { parse, print, validate, type DocumentNode, type ExecutionArgs, type ExecutionResult, type GraphQLError, type GraphQLSchema } from 'graphql';
 import type { WebSocket } from 'ws';
@@ -75,9 +76,9 @@ function createDocumentCache() {
  * `ws` itself writes every frame synchronously to the same socket, so frames never interleave.
  * Otherwise, or if `ws` no longer exposes its socket, it falls back to `ws.send` (ADR 0020).
  */
-function createSocketSink(socket: WebSocket, operationId: string): SubscriberSink {
+export function createSocketSink(socket: WebSocket, operationId: string): SubscriberSink {
   const prefix = Buffer.from(`{"id":${JSON.stringify(operationId)},"type":"next","payload":`);
-  const raw = (socket as unknown as { _socket?: import('node:net').Socket })._socket;
+  const raw = (socket as unknown as { _socket?: Socket })._socket;
   const direct = raw !== undefined && typeof raw.write === 'function' && socket.extensions === '';
   let pending = 0;
   const written = () => {
