@@ -36,6 +36,7 @@ interface Params {
   durationS: number;
   /** Client processes the sockets are spread over. */
   clients: number;
+  gateways: number;
   transport: 'ws';
   /** Tasks the events are about (round robin). */
   tasks: number;
@@ -51,6 +52,7 @@ const HELP = `usage: npx tsx packages/benchmarks/src/subscriptions.ts [options]
   --rate N          published events/s (BENCH_RATE, default 4): offered deliveries/s = subscribers x rate
   --duration-s N    seconds of publishing (BENCH_DURATION_S, default 20)
   --clients N       client processes (BENCH_CLIENTS, default 1)
+  --gateways N      gateway processes (replicas on one host) the subscribers are spread over (BENCH_GATEWAYS, default 1)
   --transport T     ws (raw ws, graphql-transport-ws) (BENCH_TRANSPORT, default ws)
   --tasks N         tasks the events are about (BENCH_TASKS, default 10)
   --timeout-s N     give up after N seconds (BENCH_TIMEOUT_S, default 170)
@@ -74,7 +76,7 @@ function parseParams(argv: readonly string[]): Params {
       flags.set(name, value);
     }
   }
-  const known = new Set(['subscribers', 'users', 'rate', 'duration-s', 'clients', 'transport', 'tasks', 'timeout-s', 'profile', 'out', 'no-out']);
+  const known = new Set(['subscribers', 'users', 'rate', 'duration-s', 'clients', 'gateways', 'transport', 'tasks', 'timeout-s', 'profile', 'out', 'no-out']);
   for (const name of flags.keys()) if (!known.has(name)) throw new Error(`unknown option --${name}\n${HELP}`);
   const envName = (name: string) => `BENCH_${name.toUpperCase().replace(/-/g, '_')}`;
   const raw = (name: string) => flags.get(name) ?? process.env[envName(name)];
@@ -95,6 +97,7 @@ function parseParams(argv: readonly string[]): Params {
     rate: number('rate', 4, { min: 0.1, integer: false }),
     durationS: number('duration-s', 20),
     clients: number('clients', 1),
+    gateways: number('gateways', 1),
     transport,
     tasks: number('tasks', 10),
     timeoutS: number('timeout-s', 170),
@@ -405,7 +408,8 @@ async function runGateway(config: GatewayConfigMessage) {
 
 interface ClientConfig {
   params: Params;
-  url: string;
+  /** One per gateway process: subscriber i uses urls[floor(i / users) mod urls.length], so every gateway serves every user. */
+  urls: string[];
   tokens: string[];
   /** Global indices of this process's subscribers: first, first + step, ... */
   first: number;
@@ -491,7 +495,8 @@ async function runClient(config: ClientConfig) {
     let acked = false;
     let ack!: { resolve: () => void; reject: (error: Error) => void };
     const acknowledged = new Promise<void>((resolve, reject) => (ack = { resolve, reject }));
-    const socket = await openRawWebSocket(config.url, 'graphql-transport-ws', {
+    const url = config.urls[Math.floor(indices[slot]! / config.params.users) % config.urls.length]!;
+    const socket = await openRawWebSocket(url, 'graphql-transport-ws', {
       onMessage: (data) => {
         if (!acked) {
           const message = JSON.parse(data.toString()) as { type: string };
@@ -564,16 +569,21 @@ async function runClient(config: ClientConfig) {
       let unknownCursors = 0;
       let firstReceive = Infinity;
       let lastReceive = 0;
+      /** Per event: when its first copy reached this client's sockets. */
+      const firstByCursor: Record<string, number> = {};
       for (const [cursor, received] of receiveTimes) {
         const published = publishedAt.get(cursor);
         if (published === undefined) unknownCursors++;
+        let first = Infinity;
         for (let slot = 0; slot < count; slot++) {
           const at = received[slot]!;
           if (at <= 0) continue;
+          if (at < first) first = at;
           if (at < firstReceive) firstReceive = at;
           if (at > lastReceive) lastReceive = at;
           if (published !== undefined) latencies[filled++] = at - published;
         }
+        if (first < Infinity) firstByCursor[cursor] = first;
       }
       let complete = 0;
       let missing = 0;
@@ -590,6 +600,7 @@ async function runClient(config: ClientConfig) {
         subscribers: count,
         deliveries,
         latencies: latencies.subarray(0, filled),
+        firstByCursor,
         firstReceive,
         lastReceive,
         complete,
@@ -652,13 +663,27 @@ async function orchestrate(params: Params) {
     const setup = await platform.call<{ tokens: string[]; routing: Record<string, string>; setupSeconds: number }>('setup', undefined, 120_000);
     log(`platform ready (${setup.setupSeconds.toFixed(1)} s); gateway: starting`);
     const gatewayArgs = ['--expose-gc', ...(params.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}/gateway`] : [])];
-    const gateway = await spawnChild('gateway', 'gateway', { params, routing: setup.routing } satisfies GatewayConfigMessage, gatewayArgs);
-    children.push(gateway);
-    const url = await gateway.call<string>('url');
+    const gateways: Child[] = [];
+    for (let index = 0; index < params.gateways; index++) {
+      const args = params.profile ? ['--expose-gc', '--cpu-prof', `--cpu-prof-dir=${profileDir}/gateway-${index + 1}`] : gatewayArgs;
+      gateways.push(await spawnChild(`gateway-${index + 1}`, 'gateway', { params, routing: setup.routing } satisfies GatewayConfigMessage, args));
+    }
+    children.push(...gateways);
+    const urls = await Promise.all(gateways.map((child) => child.call<string>('url')));
+    /** The gateway processes as one: figures (stats, memory, CPU) summed over them. */
+    const gateway = {
+      async call<T = any>(command: string): Promise<T> {
+        const all = await Promise.all(gateways.map((child) => child.call(command)));
+        if (typeof all[0] === 'number') return all.reduce((a, b) => a + b, 0) as T;
+        const summed: Record<string, number> = {};
+        for (const one of all) for (const [key, value] of Object.entries(one)) if (typeof value === 'number') summed[key] = (summed[key] ?? 0) + value;
+        return summed as T;
+      },
+    };
     const clients: Child[] = [];
     for (let index = 0; index < params.clients; index++) {
       const client = await spawnChild(`client-${index + 1}`, 'client', {
-        params, url, tokens: setup.tokens, first: index, step: params.clients,
+        params, urls, tokens: setup.tokens, first: index, step: params.clients,
       } satisfies ClientConfig, params.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}/client-${index + 1}`] : []);
       children.push(client);
       clients.push(client);
@@ -681,13 +706,13 @@ async function orchestrate(params: Params) {
     // they are per gateway, not per connection. One throw-away client, one subscription, one event.
     {
       const warm = await spawnChild('warm-up client', 'client', {
-        params: { ...params, subscribers: 1 }, url, tokens: setup.tokens, first: 0, step: 1,
+        params: { ...params, subscribers: params.gateways * params.users, users: params.users }, urls, tokens: setup.tokens, first: 0, step: params.users,
       } satisfies ClientConfig);
       children.push(warm);
       await warm.call('connect', { concurrency: 1 });
       await warm.call('subscribe');
       await waitFor('the warm-up subscription', async () => { await platform.call('probe'); await sleep(200); return warm.call('progress'); },
-        (p) => p.primed === 1, Math.min(hardDeadline, Date.now() + 20_000), 0);
+        (p) => p.primed === params.gateways, Math.min(hardDeadline, Date.now() + 20_000), 0);
       await warm.call('close');
       await waitFor('the warm-up subscription to end', () => gateway.call('stats'), (s) => s.subscribers === 0 && s.openWebSockets === 0, Date.now() + 10_000);
     }
@@ -707,7 +732,7 @@ async function orchestrate(params: Params) {
 
     await Promise.all(clients.map((client) => client.call('subscribe')));
     const stats = await waitFor('subscriptions at the gateway', () => gateway.call('stats'),
-      (s) => s.subscribers === params.subscribers && s.upstreamSubscriptions === params.users, hardDeadline);
+      (s) => s.subscribers === params.subscribers && s.upstreamSubscriptions === params.users * Math.min(params.gateways, Math.ceil(params.subscribers / params.users)), hardDeadline);
     await sleep(1_000); // upstream graphql-ws handshakes settle
     const idleMemory = await gateway.call('memory');
     const idleStats = await gateway.call('stats');
@@ -771,6 +796,11 @@ async function orchestrate(params: Params) {
     }
     latencies.sort();
     const deliveries = results.reduce((s, r) => s + r.deliveries, 0);
+    // Publish -> first delivery of each event: the part of the latency before the gateway's fan-out
+    // starts (upstream subscription, entity fetches), the rest being the fan-out itself.
+    const firstDeliveries = Float64Array.from(
+      published.ids.map((id, index) => Math.min(...results.map((r) => (r.firstByCursor as Record<string, number>)[id] ?? Infinity)) - published.times[index]!),
+    ).filter(Number.isFinite).sort();
     const lastReceive = Math.max(...results.map((r) => r.lastReceive));
     const verification = {
       events: publishing.count,
@@ -802,6 +832,7 @@ async function orchestrate(params: Params) {
         p95: round(percentile(latencies, 95)),
         p99: round(percentile(latencies, 99)),
         max: round(latencies[latencies.length - 1] ?? NaN),
+        firstDeliveryOfEventP50: round(percentile(firstDeliveries, 50)),
       },
       publishSeconds: round(publishSeconds, 2),
       drainSeconds: round((lastReceive - publishing.startedAt) / 1000, 2),
@@ -835,6 +866,7 @@ async function orchestrate(params: Params) {
       ['deliveries offered/s', String(figures.offeredDeliveriesPerSecond)],
       ['deliveries/s (first publish -> last delivery)', String(figures.deliveriesPerSecond)],
       ['publish -> client p50 / p95 / p99 / max (ms)', `${figures.latencyMs.p50} / ${figures.latencyMs.p95} / ${figures.latencyMs.p99} / ${figures.latencyMs.max}`],
+      ['publish -> first delivery of each event, median (ms)', `${figures.latencyMs.firstDeliveryOfEventP50}`],
       ['idle memory per connection, subscribed: rss / heap / heap+external', `${kb(idle.subscribed.rssBytes)} / ${kb(idle.subscribed.heapUsedBytes)} / ${kb(idle.subscribed.heapPlusExternalBytes)}`],
       ['idle memory per connection, socket only: rss / heap', `${kb(idle.connected.rssBytes)} / ${kb(idle.connected.heapUsedBytes)}`],
       ['gateway CPU s during load: total = user + system (us per delivery)', `${figures.gatewayCpuSeconds.load} = ${figures.gatewayCpuSeconds.loadUser} + ${figures.gatewayCpuSeconds.loadSystem} (${figures.gatewayCpuSeconds.microsecondsPerDelivery})`],
