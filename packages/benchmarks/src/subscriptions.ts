@@ -2,27 +2,28 @@
  * Subscription fan-out benchmark: N concurrent `taskChanged` subscriptions through the gateway.
  *
  *   npx tsx packages/benchmarks/src/subscriptions.ts [--subscribers 10000] [--users 100] [--rate 4]
- *     [--duration-s 20] [--clients 1] [--transport ws] [--profile] [--out <file>|--no-out]
+ *     [--duration-s 20] [--clients 1] [--gateways 1] [--transport ws] [--profile] [--out <file>|--no-out]
  *
  * Four kinds of processes (so the gateway's CPU and memory are its own):
  * - orchestrator (this command): drives the phases, measures, verifies, reports;
  * - platform: every subgraph embedded (`startPlatform`: PGlite in memory, in-memory bus), signs up
  *   the users, creates the tasks, and publishes `task.updated` events on the bus the task subgraph
  *   listens to, at a controlled rate, recording each event's id (= the client's cursor) and publish time;
- * - gateway: `startGatewayService` alone (started with --expose-gc), routing to the platform's
- *   subgraphs over HTTP / graphql-ws; answers memory / CPU / stats requests over IPC;
- * - client(s) (`--clients`): raw `ws` sockets speaking graphql-transport-ws (no client library, to keep
- *   client CPU low), one subscription per socket, recording receive time per (subscriber, cursor).
+ * - gateway(s) (`--gateways`): `startGatewayService` alone (started with --expose-gc), routing to the
+ *   platform's subgraphs over HTTP / graphql-ws; answers memory / CPU / stats requests over IPC;
+ * - client(s) (`--clients`): the harness's own WebSocket client (rawWebSocket.ts, to keep client CPU
+ *   low) speaking graphql-transport-ws, one subscription per socket, recording receive time per
+ *   (subscriber, cursor).
  * Every flag also reads an env variable: --subscribers <-> BENCH_SUBSCRIBERS, etc.
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import { openRawWebSocket, type RawWebSocket } from './rawWebSocket';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { machine, packageDir, percentile } from './report';
 import { BENCHMARK_RATE_BUDGETS } from './budgets';
+import { openRawWebSocket, type RawWebSocket } from './rawWebSocket';
 
 // ---------------------------------------------------------------------------------------------
 // Parameters
@@ -53,10 +54,10 @@ const HELP = `usage: npx tsx packages/benchmarks/src/subscriptions.ts [options]
   --duration-s N    seconds of publishing (BENCH_DURATION_S, default 20)
   --clients N       client processes (BENCH_CLIENTS, default 1)
   --gateways N      gateway processes (replicas on one host) the subscribers are spread over (BENCH_GATEWAYS, default 1)
-  --transport T     ws (raw ws, graphql-transport-ws) (BENCH_TRANSPORT, default ws)
+  --transport T     ws (graphql-transport-ws over WebSocket) (BENCH_TRANSPORT, default ws)
   --tasks N         tasks the events are about (BENCH_TASKS, default 10)
   --timeout-s N     give up after N seconds (BENCH_TIMEOUT_S, default 170)
-  --profile         --cpu-prof the gateway, platform and client processes into /tmp/subbench-helper/profiles/{gateway,platform,client-N}
+  --profile         --cpu-prof the gateway, platform and client processes into /tmp/subbench-helper/profiles/{gateway-N,platform,client-N}
   --out FILE        result JSON (default packages/benchmarks/results/subscriptions-<date>.json); --no-out: none`;
 
 function parseParams(argv: readonly string[]): Params {
@@ -662,10 +663,9 @@ async function orchestrate(params: Params) {
     children.push(platform);
     const setup = await platform.call<{ tokens: string[]; routing: Record<string, string>; setupSeconds: number }>('setup', undefined, 120_000);
     log(`platform ready (${setup.setupSeconds.toFixed(1)} s); gateway: starting`);
-    const gatewayArgs = ['--expose-gc', ...(params.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}/gateway`] : [])];
     const gateways: Child[] = [];
     for (let index = 0; index < params.gateways; index++) {
-      const args = params.profile ? ['--expose-gc', '--cpu-prof', `--cpu-prof-dir=${profileDir}/gateway-${index + 1}`] : gatewayArgs;
+      const args = ['--expose-gc', ...(params.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}/gateway-${index + 1}`] : [])];
       gateways.push(await spawnChild(`gateway-${index + 1}`, 'gateway', { params, routing: setup.routing } satisfies GatewayConfigMessage, args));
     }
     children.push(...gateways);
@@ -890,7 +890,7 @@ async function orchestrate(params: Params) {
       date: new Date().toISOString(),
       machine: machine(),
       setup: {
-        processes: ['orchestrator', 'platform (embedded subgraphs: PGlite in memory, in-memory bus; publisher)', 'gateway (alone, --expose-gc)', `${params.clients} client process(es), the harness's own WebSocket client (rawWebSocket.ts)`],
+        processes: ['orchestrator', 'platform (embedded subgraphs: PGlite in memory, in-memory bus; publisher)', `${params.gateways} gateway process(es) (alone, --expose-gc)`, `${params.clients} client process(es), the harness's own WebSocket client (rawWebSocket.ts)`],
         gateway: process.env.BENCH_GATEWAY_ENTRY ? 'another copy of the gateway (BENCH_GATEWAY_ENTRY)' : 'apps/gateway of this commit',
         subscription: SUBSCRIPTION,
         publish: 'task.updated events (valid catalogue envelopes about existing tasks) published on the bus the task subgraph listens to',
