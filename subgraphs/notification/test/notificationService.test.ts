@@ -259,7 +259,8 @@ describe.each(getTestModes())('notification service ($name)', (mode) => {
       const mine = await client.ok<any>(ENTITIES, { reps }, harness.tokenFor(READER));
       expect(mine._entities.map((entity: any) => entity.id)).toEqual(ids);
       expect(mine._entities[0].recipient).toEqual({ id: READER });
-      expect(sqlLog).toHaveLength(1);
+      // Only the reads of notifications: the outbox relay polls the same database in the background.
+      expect(sqlLog.filter((sql) => sql.includes('"notifications"'))).toHaveLength(1);
       const theirs = await client.ok<any>(ENTITIES, { reps }, harness.tokenFor(BOB));
       expect(theirs._entities).toEqual(ids.map(() => null));
     });
