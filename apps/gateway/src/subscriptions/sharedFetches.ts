@@ -100,5 +100,3 @@ export function createSharedFetches(options: { onShared?: (serviceName: string) 
     },
   };
 }
-
-export type SharedFetches = ReturnType<typeof createSharedFetches>;
