@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 import { envSchemas, parseEnv, telemetryConfig, telemetryShape } from '@meridian/service-kit';
@@ -14,6 +15,11 @@ export function loadGatewayConfig(env: Record<string, string | undefined> = proc
     {
       GATEWAY_PORT: envSchemas.port(4000),
       GATEWAY_HOST: z.string().default('127.0.0.1'),
+      // Processes serving the gateway's port (node:cluster); `auto`: one per core.
+      GATEWAY_WORKERS: z
+        .string()
+        .default('1')
+        .refine((value) => value === 'auto' || /^[1-9][0-9]?$/.test(value), 'must be `auto` or a whole number from 1 to 99'),
       SUPERGRAPH_PATH: z.string().default(path.join(root, SUPERGRAPH_FILE)),
       SUPERGRAPH_CONFIG_PATH: z.string().default(path.join(root, SUPERGRAPH_CONFIG_FILE)),
       JWKS_URL: envSchemas.url().default('http://127.0.0.1:4002/.well-known/jwks.json'),
@@ -91,6 +97,7 @@ export function loadGatewayConfig(env: Record<string, string | undefined> = proc
   return {
     port: parsed.GATEWAY_PORT,
     host: parsed.GATEWAY_HOST,
+    workers: parsed.GATEWAY_WORKERS === 'auto' ? availableParallelism() : Number(parsed.GATEWAY_WORKERS),
     supergraphPath: parsed.SUPERGRAPH_PATH,
     supergraphConfigPath: parsed.SUPERGRAPH_CONFIG_PATH,
     tokens: { jwksUrl: parsed.JWKS_URL, issuer: parsed.JWT_ISSUER, audience: parsed.JWT_AUDIENCE },

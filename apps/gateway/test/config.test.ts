@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { loadGatewayConfig } from '../src/config';
 
 describe('gateway configuration of failures and shutdown', () => {
@@ -35,5 +36,17 @@ describe('gateway configuration of failures and shutdown', () => {
     expect(message).toMatch(/SUBGRAPH_RETRIES/);
     expect(message).toMatch(/SUPERGRAPH_WATCH/);
     expect(message).toMatch(/CIRCUIT_RESET_TIMEOUT_MS/);
+  });
+});
+
+describe('gateway worker processes', () => {
+  it('runs in one process by default, and in one per core with `auto`', () => {
+    expect(loadGatewayConfig({}).workers).toBe(1);
+    expect(loadGatewayConfig({ GATEWAY_WORKERS: '3' }).workers).toBe(3);
+    expect(loadGatewayConfig({ GATEWAY_WORKERS: 'auto' }).workers).toBe(availableParallelism());
+  });
+
+  it.each(['0', '-1', '1.5', 'two', '', '100'])('refuses GATEWAY_WORKERS=%j, naming it', (value) => {
+    expect(() => loadGatewayConfig({ GATEWAY_WORKERS: value })).toThrow(/GATEWAY_WORKERS: must be `auto` or a whole number from 1 to 99/);
   });
 });

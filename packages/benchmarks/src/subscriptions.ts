@@ -2,7 +2,7 @@
  * Subscription fan-out benchmark: N concurrent `taskChanged` subscriptions through the gateway.
  *
  *   npx tsx packages/benchmarks/src/subscriptions.ts [--subscribers 10000] [--users 100] [--rate 4]
- *     [--duration-s 20] [--clients 1] [--gateways 1] [--transport ws] [--profile] [--out <file>|--no-out]
+ *     [--duration-s 20] [--clients 1] [--gateways 1] [--gateway-workers 1] [--transport ws] [--profile] [--out <file>|--no-out]
  *
  * Four kinds of processes (so the gateway's CPU and memory are its own):
  * - orchestrator (this command): drives the phases, measures, verifies, reports;
@@ -10,7 +10,9 @@
  *   the users, creates the tasks, and publishes `task.updated` events on the bus the task subgraph
  *   listens to, at a controlled rate, recording each event's id (= the client's cursor) and publish time;
  * - gateway(s) (`--gateways`): `startGatewayService` alone (started with --expose-gc), routing to the
- *   platform's subgraphs over HTTP / graphql-ws; answers memory / CPU / stats requests over IPC;
+ *   platform's subgraphs over HTTP / graphql-ws; answers memory / CPU / stats requests over IPC.
+ *   With `--gateway-workers W`, each is a node:cluster primary whose W workers run it on one port
+ *   (what GATEWAY_WORKERS=W does) and whose answers are the sums over them and itself;
  * - client(s) (`--clients`): the harness's own WebSocket client (rawWebSocket.ts, to keep client CPU
  *   low) speaking graphql-transport-ws, one subscription per socket, recording receive time per
  *   (subscriber, cursor).
@@ -38,6 +40,8 @@ interface Params {
   /** Client processes the sockets are spread over. */
   clients: number;
   gateways: number;
+  /** Worker processes of each gateway, sharing its port (node:cluster, as GATEWAY_WORKERS does). */
+  gatewayWorkers: number;
   transport: 'ws';
   /** Tasks the events are about (round robin). */
   tasks: number;
@@ -54,6 +58,7 @@ const HELP = `usage: npx tsx packages/benchmarks/src/subscriptions.ts [options]
   --duration-s N    seconds of publishing (BENCH_DURATION_S, default 20)
   --clients N       client processes (BENCH_CLIENTS, default 1)
   --gateways N      gateway processes (replicas on one host) the subscribers are spread over (BENCH_GATEWAYS, default 1)
+  --gateway-workers N  worker processes per gateway on one port, as GATEWAY_WORKERS=N runs it (BENCH_GATEWAY_WORKERS, default 1)
   --transport T     ws (graphql-transport-ws over WebSocket) (BENCH_TRANSPORT, default ws)
   --tasks N         tasks the events are about (BENCH_TASKS, default 10)
   --timeout-s N     give up after N seconds (BENCH_TIMEOUT_S, default 170)
@@ -77,7 +82,7 @@ function parseParams(argv: readonly string[]): Params {
       flags.set(name, value);
     }
   }
-  const known = new Set(['subscribers', 'users', 'rate', 'duration-s', 'clients', 'gateways', 'transport', 'tasks', 'timeout-s', 'profile', 'out', 'no-out']);
+  const known = new Set(['subscribers', 'users', 'rate', 'duration-s', 'clients', 'gateways', 'gateway-workers', 'transport', 'tasks', 'timeout-s', 'profile', 'out', 'no-out']);
   for (const name of flags.keys()) if (!known.has(name)) throw new Error(`unknown option --${name}\n${HELP}`);
   const envName = (name: string) => `BENCH_${name.toUpperCase().replace(/-/g, '_')}`;
   const raw = (name: string) => flags.get(name) ?? process.env[envName(name)];
@@ -99,6 +104,7 @@ function parseParams(argv: readonly string[]): Params {
     durationS: number('duration-s', 20),
     clients: number('clients', 1),
     gateways: number('gateways', 1),
+    gatewayWorkers: number('gateway-workers', 1),
     transport,
     tasks: number('tasks', 10),
     timeoutS: number('timeout-s', 170),
@@ -152,13 +158,26 @@ interface Child {
 }
 
 function spawnChild(name: string, role: string, config: unknown, execArgv: string[] = []): Promise<Child> {
-  // The config goes over IPC, not argv: 1000 tokens exceed the 128 KB limit of one argument.
   const child = fork(__filename, ['--role', role], {
     execArgv: [...process.execArgv, ...execArgv],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     serialization: 'advanced',
   });
-  child.send({ config });
+  return connectChild(name, child, config);
+}
+
+/** The IPC end of a forked child or cluster worker: `send`, `message` and `exit` events. */
+interface IpcPeer {
+  send(message: unknown): unknown;
+  on(event: 'message', listener: (message: any) => void): unknown;
+  on(event: 'exit', listener: (code: number | null, signal: string | null) => void): unknown;
+  once(event: 'exit', listener: (code: number | null) => void): unknown;
+}
+
+/** `config`: sent as the first message; undefined when the child has it already (cluster workers). */
+function connectChild(name: string, child: IpcPeer & { process?: ChildProcess }, config: unknown): Promise<Child> {
+  // The config goes over IPC, not argv: 1000 tokens exceed the 128 KB limit of one argument.
+  if (config !== undefined) child.send({ config });
   let next = 1;
   const pending = new Map<number, { resolve: (value: any) => void; reject: (error: Error) => void }>();
   let started: (() => void) | undefined;
@@ -176,7 +195,7 @@ function spawnChild(name: string, role: string, config: unknown, execArgv: strin
   });
   const handle: Child = {
     name,
-    process: child,
+    process: (child.process ?? child) as ChildProcess,
     call(command, args, timeoutMs = 60_000) {
       const id = next++;
       return new Promise((resolve, reject) => {
@@ -356,7 +375,60 @@ interface GatewayConfigMessage {
   routing: Record<string, string>;
 }
 
+/**
+ * `--gateway-workers W`: this process is a node:cluster primary (as `runWorkers` makes the gateway's
+ * main), its W workers run `runGateway` on one shared port, and every command is answered with the
+ * sum over the workers (plus this process's own CPU and memory); the URL is the one they share.
+ */
+const WORKER_CONFIG_ENV = 'BENCH_GATEWAY_WORKER_CONFIG';
+
+async function runGatewayPrimary(config: GatewayConfigMessage) {
+  const cluster = (await import('node:cluster')).default;
+  cluster.setupPrimary({ serialization: 'advanced' });
+  // A cluster worker reads IPC before its module has loaded (a message sent then is lost): its
+  // config, which is small (no tokens), goes in its environment.
+  const workerConfig: GatewayConfigMessage = { ...config, params: { ...config.params, gatewayWorkers: 1 } };
+  const workers = await Promise.all(
+    Array.from({ length: config.params.gatewayWorkers }, (_, index) =>
+      connectChild(`gateway worker ${index + 1}`, cluster.fork({ [WORKER_CONFIG_ENV]: JSON.stringify(workerConfig) }), undefined),
+    ),
+  );
+  const all = <T>(command: string, args?: unknown) => Promise.all(workers.map((worker) => worker.call<T>(command, args, 120_000)));
+  const own = { cpu: () => process.cpuUsage(), memory: () => process.memoryUsage() };
+  serveCommands({
+    async url() {
+      const urls = new Set(await all<string>('url'));
+      if (urls.size !== 1) throw new Error(`the workers listen on different URLs: ${[...urls].join(', ')}`);
+      return [...urls][0];
+    },
+    stats: async () => sumAnswers(await all('stats')),
+    cpu: async () => sumAnswers(await all<number>('cpu')) + (own.cpu().user + own.cpu().system) / 1e6,
+    async cpuSplit() {
+      const cpu = own.cpu();
+      return sumAnswers([...(await all('cpuSplit')), { user: cpu.user / 1e6, system: cpu.system / 1e6 }]);
+    },
+    async memory() {
+      const memory = own.memory();
+      return sumAnswers([...(await all('memory')), { rss: memory.rss, heapUsed: memory.heapUsed, heapTotal: memory.heapTotal, external: memory.external, arrayBuffers: memory.arrayBuffers }]);
+    },
+    async stop() {
+      await all('stop').catch(() => undefined);
+      setImmediate(() => process.exit(0));
+      return true;
+    },
+  });
+}
+
+/** Numbers summed; objects summed field by field (their numeric fields). */
+function sumAnswers(answers: any[]): any {
+  if (typeof answers[0] === 'number') return answers.reduce((a: number, b: number) => a + b, 0);
+  const summed: Record<string, number> = {};
+  for (const one of answers) for (const [key, value] of Object.entries(one as object)) if (typeof value === 'number') summed[key] = (summed[key] ?? 0) + value;
+  return summed;
+}
+
 async function runGateway(config: GatewayConfigMessage) {
+  if (config.params.gatewayWorkers > 1) return runGatewayPrimary(config);
   // BENCH_GATEWAY_ENTRY: another copy of apps/gateway/src/index.ts (e.g. `git archive` of an older
   // commit, run with NODE_PATH=<repo>/node_modules), for before/after comparisons on the same harness.
   const entry = process.env.BENCH_GATEWAY_ENTRY;
@@ -673,11 +745,7 @@ async function orchestrate(params: Params) {
     /** The gateway processes as one: figures (stats, memory, CPU) summed over them. */
     const gateway = {
       async call<T = any>(command: string): Promise<T> {
-        const all = await Promise.all(gateways.map((child) => child.call(command)));
-        if (typeof all[0] === 'number') return all.reduce((a, b) => a + b, 0) as T;
-        const summed: Record<string, number> = {};
-        for (const one of all) for (const [key, value] of Object.entries(one)) if (typeof value === 'number') summed[key] = (summed[key] ?? 0) + value;
-        return summed as T;
+        return sumAnswers(await Promise.all(gateways.map((child) => child.call(command)))) as T;
       },
     };
     const clients: Child[] = [];
@@ -706,13 +774,14 @@ async function orchestrate(params: Params) {
     // they are per gateway, not per connection. One throw-away client, one subscription, one event.
     {
       const warm = await spawnChild('warm-up client', 'client', {
-        params: { ...params, subscribers: params.gateways * params.users, users: params.users }, urls, tokens: setup.tokens, first: 0, step: params.users,
+        // One subscription per gateway process: consecutive connections to one port go to its workers in turn.
+        params: { ...params, subscribers: params.gateways * params.gatewayWorkers * params.users, users: params.users }, urls, tokens: setup.tokens, first: 0, step: params.users,
       } satisfies ClientConfig);
       children.push(warm);
       await warm.call('connect', { concurrency: 1 });
       await warm.call('subscribe');
       await waitFor('the warm-up subscription', async () => { await platform.call('probe'); await sleep(200); return warm.call('progress'); },
-        (p) => p.primed === params.gateways, Math.min(hardDeadline, Date.now() + 20_000), 0);
+        (p) => p.primed === params.gateways * params.gatewayWorkers, Math.min(hardDeadline, Date.now() + 20_000), 0);
       await warm.call('close');
       await waitFor('the warm-up subscription to end', () => gateway.call('stats'), (s) => s.subscribers === 0 && s.openWebSockets === 0, Date.now() + 10_000);
     }
@@ -732,7 +801,11 @@ async function orchestrate(params: Params) {
 
     await Promise.all(clients.map((client) => client.call('subscribe')));
     const stats = await waitFor('subscriptions at the gateway', () => gateway.call('stats'),
-      (s) => s.subscribers === params.subscribers && s.upstreamSubscriptions === params.users * Math.min(params.gateways, Math.ceil(params.subscribers / params.users)), hardDeadline);
+      // Each gateway process holds one upstream subscription per user it serves: with workers, how
+      // a user's sockets spread over them decides the count (users x gateways .. x workers).
+      (s) => s.subscribers === params.subscribers && (params.gatewayWorkers > 1
+        ? s.upstreamSubscriptions >= params.users * Math.min(params.gateways, Math.ceil(params.subscribers / params.users))
+        : s.upstreamSubscriptions === params.users * Math.min(params.gateways, Math.ceil(params.subscribers / params.users))), hardDeadline);
     await sleep(1_000); // upstream graphql-ws handshakes settle
     const idleMemory = await gateway.call('memory');
     const idleStats = await gateway.call('stats');
@@ -890,7 +963,7 @@ async function orchestrate(params: Params) {
       date: new Date().toISOString(),
       machine: machine(),
       setup: {
-        processes: ['orchestrator', 'platform (embedded subgraphs: PGlite in memory, in-memory bus; publisher)', `${params.gateways} gateway process(es) (alone, --expose-gc)`, `${params.clients} client process(es), the harness's own WebSocket client (rawWebSocket.ts)`],
+        processes: ['orchestrator', 'platform (embedded subgraphs: PGlite in memory, in-memory bus; publisher)', `${params.gateways} gateway process(es) (alone, --expose-gc)${params.gatewayWorkers > 1 ? `, each a primary with ${params.gatewayWorkers} workers on its port` : ''}`, `${params.clients} client process(es), the harness's own WebSocket client (rawWebSocket.ts)`],
         gateway: process.env.BENCH_GATEWAY_ENTRY ? 'another copy of the gateway (BENCH_GATEWAY_ENTRY)' : 'apps/gateway of this commit',
         subscription: SUBSCRIPTION,
         publish: 'task.updated events (valid catalogue envelopes about existing tasks) published on the bus the task subgraph listens to',
@@ -932,7 +1005,9 @@ async function main() {
   const roleIndex = argv.indexOf('--role');
   if (roleIndex >= 0) {
     const role = argv[roleIndex + 1]!;
-    const config = await new Promise<any>((resolve) => process.once('message', (message: { config: unknown }) => resolve(message.config)));
+    const config = process.env[WORKER_CONFIG_ENV]
+      ? JSON.parse(process.env[WORKER_CONFIG_ENV])
+      : await new Promise<any>((resolve) => process.once('message', (message: { config: unknown }) => resolve(message.config)));
     if (role === 'platform') await runPlatform(config);
     else if (role === 'gateway') await runGateway(config);
     else await runClient(config);

@@ -3,10 +3,12 @@ import type http from 'node:http';
 import type { RequestHandler } from 'express';
 import type { ApolloServerPlugin, BaseContext as ApolloBaseContext } from '@apollo/server';
 import {
+  clusterMetricsRenderer,
   contextFromHeaders,
   createGraphQLMetrics,
   getProcessRegistry,
   getTracer,
+  inClusterWorker,
   otelContext,
   otelTrace,
   renderMetrics,
@@ -18,10 +20,15 @@ import {
 } from '@meridian/observability';
 import type { Logger } from './logger';
 
-/** `GET /metrics`: the service's registry followed by the process-wide one (Node.js, event bridge). */
+/**
+ * `GET /metrics`: the service's registry followed by the process-wide one (Node.js, event bridge).
+ * In a worker of `runWorkers`, the sum over every worker (collected by the primary process).
+ */
 export function metricsHandler(registry: Registry): RequestHandler {
+  const registries = [registry, getProcessRegistry()];
+  const render = inClusterWorker() ? clusterMetricsRenderer(registries) : () => renderMetrics(registries);
   return (_req, res, next) => {
-    renderMetrics([registry, getProcessRegistry()]).then(({ contentType, body }) => {
+    render().then(({ contentType, body }) => {
       res.setHeader('content-type', contentType);
       res.end(body);
     }, next);
