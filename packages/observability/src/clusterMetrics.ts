@@ -10,6 +10,8 @@ import { AggregatorRegistry, type Registry } from 'prom-client';
  * Prometheus text.
  */
 
+/** Set by `runWorkers` in the environment of the workers it forks (not in other cluster setups, e.g. PM2's). */
+export const CLUSTER_WORKER_ENV = 'MERIDIAN_CLUSTER_WORKER';
 const REQUEST = 'meridian:cluster-metrics';
 const REPLY = 'meridian:cluster-metrics-reply';
 const TIMEOUT_MS = 10_000;
@@ -27,13 +29,13 @@ interface MetricsReply {
   error?: string;
 }
 
-let aggregator: object | undefined;
+let serving = false;
 
 /** In the primary: answers workers' metrics requests with the sum over all workers. Idempotent. */
 export function serveClusterMetrics(): void {
-  if (aggregator) return;
+  if (serving) return;
+  serving = true;
   const registry = new AggregatorRegistry();
-  aggregator = registry;
   cluster.on('message', (worker, message: unknown) => {
     if ((message as MetricsRequest | undefined)?.type !== REQUEST) return;
     const { id } = message as MetricsRequest;
@@ -61,9 +63,9 @@ function onReply(message: unknown): void {
   waiting.resolve(reply);
 }
 
-/** True in a worker process started by `runWorkers` (cluster worker with an IPC channel). */
+/** True in a worker process forked by `runWorkers` (a cluster worker whose primary answers metrics requests). */
 export function inClusterWorker(): boolean {
-  return cluster.isWorker && typeof process.send === 'function';
+  return cluster.isWorker && process.env[CLUSTER_WORKER_ENV] === '1' && typeof process.send === 'function';
 }
 
 /**

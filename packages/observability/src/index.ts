@@ -40,4 +40,4 @@ export { createGraphQLMetrics, MAX_OPERATION_NAMES, type GraphQLMetrics } from '
 export { getEventMetrics, type EventMetrics } from './eventMetrics';
 export { SECRET_FIELDS, redactSecrets, traceLogMixin } from './logging';
 export { installInMemoryTracing, type ReadableSpan } from './testing';
-export { clusterMetricsRenderer, inClusterWorker, serveClusterMetrics } from './clusterMetrics';
+export { CLUSTER_WORKER_ENV, clusterMetricsRenderer, inClusterWorker, serveClusterMetrics } from './clusterMetrics';

@@ -1,5 +1,5 @@
 import cluster, { type Worker } from 'node:cluster';
-import { serveClusterMetrics } from '@meridian/observability';
+import { CLUSTER_WORKER_ENV, serveClusterMetrics } from '@meridian/observability';
 import { runMain } from './lifecycle';
 
 /** A worker tells the primary it has started (its `start` resolved: listening, ready to serve). */
@@ -61,7 +61,7 @@ function runPrimary(name: string, options: WorkersOptions, log: (message: string
   let failed = false;
 
   const fork = () => {
-    const worker = cluster.fork();
+    const worker = cluster.fork({ [CLUSTER_WORKER_ENV]: '1' });
     worker.on('message', (message: unknown) => {
       if ((message as { type?: string } | undefined)?.type !== READY) return;
       started.add(worker);
