@@ -4,6 +4,7 @@ import { Writable } from 'node:stream';
 import { installInMemoryTracing, type ReadableSpan } from '@meridian/observability';
 import { eventually, getTestModes, graphqlOk, preparePlatformEnv, type PreparedEnv } from '@meridian/testing';
 import { startPlatform, type Platform } from '../src/platform';
+import { collect, primeStreams, signUp as signUpUser, TASK_CHANGED, titleIs, wsClient } from './subscriptionHelpers';
 
 // Installed before any service starts: every service of this process records into it.
 const tracing = installInMemoryTracing();
@@ -152,5 +153,61 @@ describe.each(getTestModes())('observability across the platform ($name)', (mode
     await signUp({});
     const text = logs.lines.map((line) => JSON.stringify(line)).join('\n');
     expect(text).not.toContain('correct horse battery staple');
+  });
+
+  it("continues a client's trace over WebSocket: set-up into the subgraph, each event in a trace linked to it, queries", async () => {
+    const wendy = await signUpUser(platform.gatewayUrl, 'Wendy');
+    const newTraceId = () => Array.from({ length: 32 }, () => Math.floor(Math.random() * 16).toString(16)).join('');
+    const traceId = newTraceId();
+    const clientSpanId = 'fedcba9876543210';
+    const client = wsClient(platform.gatewayUrl, wendy.accessToken);
+    const stream = collect(client.iterate({ query: TASK_CHANGED, operationName: 'TaskChanged', extensions: { traceparent: `00-${traceId}-${clientSpanId}-01` } }));
+    const createTask = (title: string) => graphqlOk(platform.gatewayUrl, 'mutation($title: String!) { createTask(input: { title: $title }) { id } }', { token: wendy.accessToken, variables: { title } });
+    await primeStreams([stream], () => createTask('probe'));
+    await createTask('Traced');
+    await stream.waitForMatch(titleIs('Traced'));
+
+    // A query on the same socket, with a traceparent of its own.
+    const queryTraceId = newTraceId();
+    const me = await new Promise<unknown>((resolve, reject) => {
+      let result: unknown;
+      client.subscribe(
+        { query: 'query Me { me { displayName } }', operationName: 'Me', extensions: { traceparent: `00-${queryTraceId}-${clientSpanId}-01` } },
+        { next: (value) => (result = value), error: reject, complete: () => resolve(result) },
+      );
+    });
+    expect(me).toEqual({ data: { me: { displayName: 'Wendy' } } });
+    await stream.stop();
+    await client.dispose();
+
+    const ofService = (span: ReadableSpan, service: string) => span.attributes['meridian.service'] === service;
+    // The gateway's set-up span continues the client's trace; the task subgraph's hangs below it.
+    const setUp = tracing.spans().find((span) => span.name === 'subscription TaskChanged' && ofService(span, 'gateway') && traceIdOf(span) === traceId);
+    expect(setUp).toBeDefined();
+    expect(parentIdOf(setUp!)).toBe(clientSpanId);
+    const upstream = tracing.spans().find((span) => ofService(span, 'task') && traceIdOf(span) === traceId);
+    expect(upstream?.name).toMatch(/^subscription TaskChanged__task__\d+$/);
+    expect(parentIdOf(upstream!)).toBe(setUp!.spanContext().spanId);
+    // Each event: a span in a trace of its own, linked to the set-up, with the entity fetch to the
+    // user subgraph (the actor's displayName) below it.
+    const events = await eventually(() => {
+      const found = tracing
+        .spans()
+        .filter((span) => span.name === 'subscription event TaskChanged' && span.links.some((link) => link.context.spanId === setUp!.spanContext().spanId));
+      expect(found.length).toBeGreaterThanOrEqual(2);
+      return found;
+    });
+    for (const event of events) {
+      expect(traceIdOf(event)).not.toBe(traceId);
+      expect(event.parentSpanContext).toBeUndefined();
+      expect(event.attributes['meridian.subgraph']).toBe('task');
+    }
+    const traced = events.find((event) => tracing.spans().some((span) => ofService(span, 'user') && traceIdOf(span) === traceIdOf(event)));
+    expect(traced).toBeDefined();
+    // The query's span is named after the operation and continues its own traceparent.
+    const query = tracing.spans().find((span) => ofService(span, 'gateway') && traceIdOf(span) === queryTraceId);
+    expect(query?.name).toBe('query Me');
+    expect(parentIdOf(query!)).toBe(clientSpanId);
+    expect(query?.attributes['network.protocol.name']).toBe('websocket');
   });
 });

@@ -25,7 +25,7 @@ import {
 import type { OTLPTraceExporter as OtlpTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
 
-export { SpanKind, SpanStatusCode, type Span, type Context };
+export { ROOT_CONTEXT, SpanKind, SpanStatusCode, type Span, type Context };
 
 export interface TracingOptions {
   /** `service.name` of the exported resource (in embedded mode one process hosts every service). */
@@ -125,6 +125,21 @@ export function currentTraceparent(): string | undefined {
 export function contextFromTraceparent(traceparent: string | undefined, requestId?: string): Context {
   if (!traceparent) return withRequestId(ROOT_CONTEXT, requestId);
   return withRequestId(propagation.extract(ROOT_CONTEXT, { traceparent }), requestId);
+}
+
+/**
+ * The parent context of a GraphQL-over-WebSocket operation: the `traceparent` in its subscribe
+ * message's `extensions` (a WebSocket carries many operations, and browsers cannot set headers
+ * on the upgrade), else the upgrade request's headers, else the root context; with the request id.
+ */
+export function contextOfWebSocketOperation(
+  extensions: unknown,
+  upgradeHeaders: Record<string, string | string[] | undefined>,
+  requestId?: string,
+): Context {
+  const traceparent = (extensions as { traceparent?: unknown } | null | undefined)?.traceparent;
+  const parent = typeof traceparent === 'string' ? propagation.extract(ROOT_CONTEXT, { traceparent }) : contextFromHeaders(upgradeHeaders);
+  return withRequestId(parent, requestId);
 }
 
 /** Trace and span id of the active span (for logs), undefined outside a span. */

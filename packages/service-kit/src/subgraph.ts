@@ -7,14 +7,14 @@ import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHt
 import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
-import type { DocumentNode, GraphQLSchema } from 'graphql';
+import { execute, subscribe, type DocumentNode, type ExecutionArgs, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { createErrorMasker } from '@meridian/errors';
 import type { TokenVerifier, Viewer } from '@meridian/tokens';
 import type { Logger } from './logger';
 import { listen, type RunningServer } from './http';
 import { createObservabilityPlugin, metricsHandler, requestIdOf, tracingMiddleware } from './observability';
-import { createServiceRegistry, type Registry } from '@meridian/observability';
+import { contextOfWebSocketOperation, createServiceRegistry, getTracer, inSpan, SpanKind, type Context, type Registry } from '@meridian/observability';
 import { attachWebSocketServer } from './websocket';
 import { closeConnectionsWhileDraining, createReadiness, type Readiness } from './readiness';
 
@@ -164,6 +164,22 @@ function serveSubscriptions<TContext extends BaseContext>(
   options: SubgraphServerOptions<TContext>,
 ) {
   const wsServer = attachWebSocketServer(httpServer, '/graphql');
+  // Each operation gets a SERVER span whose parent is the gateway's (`extensions.traceparent`):
+  // for a subscription, its set-up.
+  const traceOf = new WeakMap<object, { parent: Context; requestId: string }>();
+  const tracer = getTracer(options.name);
+  const inOperationSpan = <T>(args: ExecutionArgs, run: () => T | Promise<T>): Promise<T> => {
+    const trace = traceOf.get(args.contextValue as object);
+    const operation = args.document.definitions.find(
+      (definition): definition is OperationDefinitionNode => definition.kind === 'OperationDefinition' && (!args.operationName || definition.name?.value === args.operationName),
+    );
+    return inSpan(
+      tracer,
+      `${operation?.operation ?? 'operation'} ${operation?.name?.value ?? '__anonymous'}`,
+      { kind: SpanKind.SERVER, parent: trace?.parent, attributes: { 'meridian.service': options.name, 'meridian.request_id': trace?.requestId ?? '', 'network.protocol.name': 'websocket' } },
+      async () => run(),
+    );
+  };
   const disposable = useServer<{ authorization?: unknown }, { viewer: Viewer }>(
     {
       schema,
@@ -177,15 +193,19 @@ function serveSubscriptions<TContext extends BaseContext>(
           return false;
         }
       },
-      context: async (ctx) => {
+      context: async (ctx, _id, payload) => {
         const requestId = randomUUID();
-        return options.createContext({
+        const context = await options.createContext({
           viewer: ctx.extra.viewer!,
           requestId,
           logger: options.logger.child({ requestId, transport: 'ws' }),
           client: { ip: ctx.extra.request.socket.remoteAddress },
         });
+        traceOf.set(context, { parent: contextOfWebSocketOperation(payload.extensions, ctx.extra.request.headers, requestId), requestId });
+        return context;
       },
+      execute: (args) => inOperationSpan(args, () => execute(args)),
+      subscribe: (args) => inOperationSpan(args, () => subscribe(args)),
       onError: (_ctx, _id, _payload, errors) => {
         options.logger.warn({ errors: errors.map((error) => error.message) }, 'subscription error');
       },

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { ExecutionResult } from 'graphql';
 import { createError } from '@meridian/errors';
+import { currentTraceparent, getTracer, otelContext, otelTrace, ROOT_CONTEXT, SpanKind, SpanStatusCode } from '@meridian/observability';
 import type { SubscriptionPlan, SubscriptionPlanner, ServiceMap } from './planner';
 import { createSubscriber, type Subscriber, type SubscriberSink } from './subscriber';
 import type { UpstreamPool } from './upstream';
@@ -46,6 +47,7 @@ export function createSubscriptionHub(deps: {
   onError: (error: unknown, details: Record<string, unknown>) => void;
 }) {
   const streams = new Map<string, SharedStream>();
+  const tracer = getTracer('gateway');
 
   function start<TContext extends Record<string, unknown>>(key: string, args: SubscribeArgs<TContext>): SharedStream {
     const { plan } = args;
@@ -53,11 +55,16 @@ export function createSubscriptionHub(deps: {
     const variables = Object.fromEntries(
       (plan.primary.variableUsages ?? []).filter((name) => name in args.variables).map((name) => [name, args.variables[name]]),
     );
+    // Started inside the first subscriber's span (WebSocket operation or HTTP request): the
+    // upstream subscription continues its trace, and every event's span links back to it.
+    const origin = otelTrace.getSpanContext(otelContext.active());
+    const eventSpanName = `subscription event ${plan.operationName ?? '__anonymous'}`;
     const upstream = deps.upstream.subscribe({
       url: deps.urlFor(plan.primary.serviceName),
       query: plan.primary.operation,
       variables,
       authorization: args.authorization,
+      traceparent: currentTraceparent(),
     });
     const stream: SharedStream = {
       key,
@@ -70,17 +77,32 @@ export function createSubscriptionHub(deps: {
       try {
         for await (const event of upstream) {
           if (stream.subscribers.size === 0) break;
+          // One span per event and stream (a trace of its own: a subscription may live for days),
+          // covering the entity fetches and the fan-out.
+          const span = tracer.startSpan(
+            eventSpanName,
+            {
+              kind: SpanKind.CONSUMER,
+              links: origin ? [{ context: origin }] : [],
+              attributes: { 'meridian.service': 'gateway', 'meridian.subgraph': plan.primary.serviceName, 'meridian.subscribers': stream.subscribers.size },
+            },
+            ROOT_CONTEXT,
+          );
           let result: ExecutionResult;
           try {
-            result = await planner.executeEvent({ plan, event, variables: args.variables, serviceMap: deps.serviceMap(), context: args.context });
+            result = await otelContext.with(otelTrace.setSpan(ROOT_CONTEXT, span), () =>
+              planner.executeEvent({ plan, event, variables: args.variables, serviceMap: deps.serviceMap(), context: args.context }),
+            );
           } catch (error) {
             deps.onError(error, { serviceName: plan.primary.serviceName });
             result = { errors: [createError('INTERNAL_SERVER_ERROR', 'Internal server error.')] };
           }
+          if (result.errors?.length) span.setStatus({ code: SpanStatusCode.ERROR });
           // Serialized once for the whole stream (a WebSocket fan-out writes the same JSON to every client).
           let serialized: Buffer | undefined;
           const serialize = () => (serialized ??= Buffer.from(JSON.stringify(result)));
           for (const subscriber of stream.subscribers) subscriber.push(result, serialize);
+          span.end();
         }
         for (const subscriber of stream.subscribers) subscriber.complete();
       } catch (error) {

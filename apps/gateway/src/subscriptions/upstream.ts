@@ -9,6 +9,8 @@ export interface UpstreamRequest {
   variables: Record<string, unknown>;
   /** The end user's Authorization header, sent as connectionParams (the subgraph verifies it). */
   authorization: string | undefined;
+  /** W3C traceparent sent in the subscribe message's `extensions` (a socket carries many operations). */
+  traceparent?: string;
 }
 
 /**
@@ -44,7 +46,11 @@ export function createUpstreamPool() {
 
   return {
     subscribe(request: UpstreamRequest): AsyncIterableIterator<ExecutionResult> {
-      const iterator = clientFor(request.url, request.authorization).iterate({ query: request.query, variables: request.variables });
+      const iterator = clientFor(request.url, request.authorization).iterate({
+        query: request.query,
+        variables: request.variables,
+        ...(request.traceparent ? { extensions: { traceparent: request.traceparent } } : {}),
+      });
       return iterator as AsyncIterableIterator<ExecutionResult>;
     },
     async close() {

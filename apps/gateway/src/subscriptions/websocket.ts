@@ -6,6 +6,7 @@ import type { WebSocket } from 'ws';
 import { useServer } from 'graphql-ws/use/ws';
 import type { ApolloServer } from '@apollo/server';
 import { createError } from '@meridian/errors';
+import { contextOfWebSocketOperation, getTracer, inSpan, SpanKind, SpanStatusCode, type Context, type Span } from '@meridian/observability';
 import type { TokenVerifier, Viewer } from '@meridian/tokens';
 import { attachWebSocketServer, type Logger } from '@meridian/service-kit';
 import type { GatewayContext } from '../server';
@@ -32,7 +33,22 @@ interface ConnectionState {
   socket: WebSocket;
 }
 
-type WsContext = GatewayContext & { connection: ConnectionState; operationId: string };
+type WsContext = GatewayContext & {
+  connection: ConnectionState;
+  operationId: string;
+  /** Parent of the operation's span: the client's `extensions.traceparent` (see contextOfWebSocketOperation). */
+  trace: Context;
+};
+
+/**
+ * Runs `run` in a SERVER span of the gateway for one operation received over WebSocket, as the
+ * HTTP path does per request (the observability plugin renames it `<type> <operation>` once
+ * Apollo has resolved the operation). Subgraph fetches started inside carry its traceparent.
+ */
+function inOperationSpan<T>(name: string, context: WsContext, run: (span: Span) => Promise<T>): Promise<T> {
+  const attributes = { 'meridian.service': 'gateway', 'meridian.request_id': context.requestId, 'network.protocol.name': 'websocket' };
+  return inSpan(getTracer('gateway'), name, { kind: SpanKind.SERVER, attributes, parent: context.trace }, run);
+}
 
 const MAX_CACHED_DOCUMENTS = 1_000;
 
@@ -156,12 +172,14 @@ export function serveGraphQLOverWebSocket(deps: {
           return false; // graphql-ws closes with 4403 Forbidden
         }
       },
-      context: (ctx, operationId): WsContext => {
+      context: (ctx, operationId, payload): WsContext => {
         // onConnect ran before any operation, so the connection state exists.
         const connection = ctx.extra.connection as ConnectionState;
+        const requestId = randomUUID();
         return {
           viewer: connection.viewer,
-          requestId: randomUUID(),
+          requestId,
+          trace: contextOfWebSocketOperation(payload.extensions, ctx.extra.request.headers, requestId),
           authorization: connection.authorization,
           client: { ip: deps.clientAddress?.(ctx.extra.request) ?? ctx.extra.request.socket.remoteAddress, userAgent: ctx.extra.request.headers['user-agent'] },
           connection,
@@ -170,25 +188,35 @@ export function serveGraphQLOverWebSocket(deps: {
       },
       execute: async (args: ExecutionArgs): Promise<ExecutionResult> => {
         const contextValue = args.contextValue as WsContext;
-        const response = await deps.apollo.executeOperation(
-          { query: print(args.document), variables: args.variableValues ?? {}, operationName: args.operationName ?? undefined },
-          { contextValue },
-        );
-        if (response.body.kind !== 'single') return { errors: [createError('BAD_USER_INPUT', 'Incremental delivery is not supported over WebSocket.')] };
-        return response.body.singleResult as ExecutionResult;
+        return inOperationSpan('WS /graphql', contextValue, async () => {
+          const response = await deps.apollo.executeOperation(
+            { query: print(args.document), variables: args.variableValues ?? {}, operationName: args.operationName ?? undefined },
+            { contextValue },
+          );
+          if (response.body.kind !== 'single') return { errors: [createError('BAD_USER_INPUT', 'Incremental delivery is not supported over WebSocket.')] };
+          return response.body.singleResult as ExecutionResult;
+        });
       },
       subscribe: async (args: ExecutionArgs) => {
         const context = args.contextValue as WsContext;
-        const opened = deps.gate.open({
-          document: args.document,
-          operationName: args.operationName ?? undefined,
-          variables: (args.variableValues ?? {}) as Record<string, unknown>,
-          context,
-          connection: context.connection,
-          // Results go straight to the socket; graphql-ws only sees a terminal error and the end.
-          sink: createSocketSink(context.connection.socket, context.operationId),
+        // The span covers the set-up (gate, plan, upstream subscription); each event gets its own
+        // span in the hub, linked to the one of the subscription that opened the upstream.
+        return inOperationSpan(`subscription ${args.operationName ?? '__anonymous'}`, context, async (span) => {
+          const opened = deps.gate.open({
+            document: args.document,
+            operationName: args.operationName ?? undefined,
+            variables: (args.variableValues ?? {}) as Record<string, unknown>,
+            context,
+            connection: context.connection,
+            // Results go straight to the socket; graphql-ws only sees a terminal error and the end.
+            sink: createSocketSink(context.connection.socket, context.operationId),
+          });
+          if ('errors' in opened) {
+            span.setStatus({ code: SpanStatusCode.ERROR });
+            return { errors: opened.errors };
+          }
+          return opened.iterator;
         });
-        return 'errors' in opened ? { errors: opened.errors } : opened.iterator;
       },
       // Query and mutation results arrive already formatted by Apollo (plain error objects, no
       // toJSON): send them as they are instead of letting graphql-ws call toJSON on each error.
