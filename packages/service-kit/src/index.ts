@@ -19,4 +19,4 @@ export { attachWebSocketServer } from './websocket';
 export { createConnectionDrain, type ConnectionDrain } from './connectionDrain';
 export { closeConnectionsWhileDraining, createReadiness, type Readiness, type ReadinessCheck, type ReadinessReport } from './readiness';
 export { createRedisReadinessCheck } from './redisReadiness';
-export { createObservabilityPlugin, createRequestTracer, metricsHandler, requestIdOf, tracingMiddleware } from './observability';
+export { createObservabilityPlugin, createRequestTracer, metricsHandler, operationSpanName, requestIdOf, tracingMiddleware } from './observability';

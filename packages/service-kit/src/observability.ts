@@ -18,6 +18,7 @@ import {
   withRequestId,
   type Registry,
 } from '@meridian/observability';
+import type { DocumentNode, OperationDefinitionNode } from 'graphql';
 import type { Logger } from './logger';
 
 /**
@@ -33,6 +34,14 @@ export function metricsHandler(registry: Registry): RequestHandler {
       res.end(body);
     }, next);
   };
+}
+
+/** `<type> <name>` of the operation a document runs (its span name), `__anonymous` without a name. */
+export function operationSpanName(document: DocumentNode, operationName?: string | null): string {
+  const operation = document.definitions.find(
+    (definition): definition is OperationDefinitionNode => definition.kind === 'OperationDefinition' && (!operationName || definition.name?.value === operationName),
+  );
+  return `${operation?.operation ?? 'operation'} ${operation?.name?.value ?? '__anonymous'}`;
 }
 
 /** Request id of an HTTP request: the caller's `x-request-id` when it is sane, else a new one. */

@@ -7,13 +7,13 @@ import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHt
 import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
-import { execute, subscribe, type DocumentNode, type ExecutionArgs, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
+import { execute, subscribe, type DocumentNode, type ExecutionArgs, type GraphQLSchema } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { createErrorMasker } from '@meridian/errors';
 import type { TokenVerifier, Viewer } from '@meridian/tokens';
 import type { Logger } from './logger';
 import { listen, type RunningServer } from './http';
-import { createObservabilityPlugin, metricsHandler, requestIdOf, tracingMiddleware } from './observability';
+import { createObservabilityPlugin, metricsHandler, operationSpanName, requestIdOf, tracingMiddleware } from './observability';
 import { contextOfWebSocketOperation, createServiceRegistry, getTracer, inSpan, SpanKind, type Context, type Registry } from '@meridian/observability';
 import { attachWebSocketServer } from './websocket';
 import { closeConnectionsWhileDraining, createReadiness, type Readiness } from './readiness';
@@ -170,12 +170,9 @@ function serveSubscriptions<TContext extends BaseContext>(
   const tracer = getTracer(options.name);
   const inOperationSpan = <T>(args: ExecutionArgs, run: () => T | Promise<T>): Promise<T> => {
     const trace = traceOf.get(args.contextValue as object);
-    const operation = args.document.definitions.find(
-      (definition): definition is OperationDefinitionNode => definition.kind === 'OperationDefinition' && (!args.operationName || definition.name?.value === args.operationName),
-    );
     return inSpan(
       tracer,
-      `${operation?.operation ?? 'operation'} ${operation?.name?.value ?? '__anonymous'}`,
+      operationSpanName(args.document, args.operationName),
       { kind: SpanKind.SERVER, parent: trace?.parent, attributes: { 'meridian.service': options.name, 'meridian.request_id': trace?.requestId ?? '', 'network.protocol.name': 'websocket' } },
       async () => run(),
     );

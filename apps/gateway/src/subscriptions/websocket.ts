@@ -8,7 +8,7 @@ import type { ApolloServer } from '@apollo/server';
 import { createError } from '@meridian/errors';
 import { contextOfWebSocketOperation, getTracer, inSpan, SpanKind, SpanStatusCode, type Context, type Span } from '@meridian/observability';
 import type { TokenVerifier, Viewer } from '@meridian/tokens';
-import { attachWebSocketServer, type Logger } from '@meridian/service-kit';
+import { attachWebSocketServer, operationSpanName, type Logger } from '@meridian/service-kit';
 import type { GatewayContext } from '../server';
 import type { SubscriptionGate } from './gate';
 import type { SubscriptionPlanner } from './planner';
@@ -201,7 +201,7 @@ export function serveGraphQLOverWebSocket(deps: {
         const context = args.contextValue as WsContext;
         // The span covers the set-up (gate, plan, upstream subscription); each event gets its own
         // span in the hub, linked to the one of the subscription that opened the upstream.
-        return inOperationSpan(`subscription ${args.operationName ?? '__anonymous'}`, context, async (span) => {
+        return inOperationSpan(operationSpanName(args.document, args.operationName), context, async (span) => {
           const opened = deps.gate.open({
             document: args.document,
             operationName: args.operationName ?? undefined,
