@@ -16,6 +16,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { parseArgs } from './args';
 import { machine, packageDir, percentile } from './report';
 
 // ---------------------------------------------------------------------------------------------
@@ -65,37 +66,12 @@ const HELP = `usage: npx tsx packages/benchmarks/src/events.ts [options]
   env BENCH_POSTGRES_URL (default postgresql://postgres@127.0.0.1:5432/postgres), BENCH_REDIS_URL (redis://127.0.0.1:6379)`;
 
 function parseParams(argv: readonly string[]): Params {
-  const flags = new Map<string, string>();
-  for (let index = 0; index < argv.length; index++) {
-    const arg = argv[index]!;
-    if (arg === '--help' || arg === '-h') {
-      console.log(HELP);
-      process.exit(0);
-    }
-    if (!arg.startsWith('--')) throw new Error(`unexpected argument "${arg}"\n${HELP}`);
-    const [name, inline] = arg.slice(2).split('=', 2) as [string, string | undefined];
-    if (name === 'profile' || name === 'no-out') flags.set(name, 'true');
-    else {
-      const value = inline ?? argv[++index];
-      if (value === undefined) throw new Error(`--${name} needs a value`);
-      flags.set(name, value);
-    }
-  }
-  const envName = (name: string) => `BENCH_${name.toUpperCase().replace(/-/g, '_')}`;
-  const raw = (name: string) => flags.get(name) ?? process.env[envName(name)];
-  const number = (name: string, fallback: number, { min = 1, integer = true } = {}) => {
-    const value = raw(name);
-    if (value === undefined || value === '') return fallback;
-    const parsed = Number(value);
-    if (!Number.isFinite(parsed) || parsed < min || (integer && !Number.isInteger(parsed))) {
-      throw new Error(`--${name} (${envName(name)}) must be ${integer ? 'an integer' : 'a number'} >= ${min}, got "${value}"`);
-    }
-    return parsed;
-  };
-  const known = new Set(['events', 'tx-size', 'producers', 'partitions', 'consumers', 'rate', 'relay-batch', 'read-batch',
-    'consumer-mode', 'max-batch',
-    'aggregates', 'warmup', 'timeout-s', 'profile', 'out', 'no-out', 'role', 'config']);
-  for (const name of flags.keys()) if (!known.has(name)) throw new Error(`unknown option --${name}\n${HELP}`);
+  const { raw, number, flag } = parseArgs(argv, {
+    help: HELP,
+    values: ['events', 'tx-size', 'producers', 'partitions', 'consumers', 'rate', 'relay-batch', 'read-batch',
+      'consumer-mode', 'max-batch', 'aggregates', 'warmup', 'timeout-s', 'out', 'role', 'config'],
+    flags: ['profile', 'no-out'],
+  });
   const params: Params = {
     events: number('events', 60_000),
     txSize: number('tx-size', 10),
@@ -111,7 +87,7 @@ function parseParams(argv: readonly string[]): Params {
     warmup: number('warmup', 0.1, { min: 0, integer: false }),
     timeoutS: number('timeout-s', 100),
     profile: raw('profile') === 'true' || raw('profile') === '1',
-    out: flags.has('no-out') ? null : (raw('out') ?? defaultOutFile()),
+    out: flag('no-out') ? null : (raw('out') ?? defaultOutFile()),
     postgresUrl: process.env.BENCH_POSTGRES_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres',
     redisUrl: process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379',
   };

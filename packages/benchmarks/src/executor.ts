@@ -31,6 +31,7 @@ import {
   expectedSingleSubgraphResult,
   startBenchmarkSubgraphs,
 } from '@meridian/federation-scenario';
+import { parseArgs } from './args';
 import { machine } from './report';
 
 interface Params {
@@ -51,29 +52,18 @@ const HELP = `usage: npx tsx packages/benchmarks/src/executor.ts [options]
   --out FILE       also write the result as JSON`;
 
 function parseParams(argv: readonly string[]): Params {
-  const params: Params = { iterations: 2000, rounds: 10, warmup: 200, concurrency: 1, query: 'benchmark', out: null };
-  for (let index = 0; index < argv.length; index++) {
-    const arg = argv[index]!;
-    if (arg === '--help' || arg === '-h') {
-      console.log(HELP);
-      process.exit(0);
-    }
-    const value = argv[++index];
-    if (value === undefined) throw new Error(`${arg} needs a value\n${HELP}`);
-    const integer = () => {
-      const parsed = Number(value);
-      if (!Number.isInteger(parsed) || parsed < 1) throw new Error(`${arg} must be a positive integer, got "${value}"`);
-      return parsed;
-    };
-    if (arg === '--iterations') params.iterations = integer();
-    else if (arg === '--rounds') params.rounds = integer();
-    else if (arg === '--warmup') params.warmup = integer();
-    else if (arg === '--concurrency') params.concurrency = integer();
-    else if (arg === '--query' && (value === 'benchmark' || value === 'single')) params.query = value;
-    else if (arg === '--out') params.out = value;
-    else throw new Error(`unknown option ${arg} ${value}\n${HELP}`);
-  }
-  return params;
+  // env: null, no BENCH_* fallbacks (BENCH_WARMUP, say, is a fraction of events.ts's run, not operations)
+  const { raw, number } = parseArgs(argv, { help: HELP, values: ['iterations', 'rounds', 'warmup', 'concurrency', 'query', 'out'], env: null });
+  const query = raw('query') ?? 'benchmark';
+  if (query !== 'benchmark' && query !== 'single') throw new Error(`unknown option --query ${query}\n${HELP}`);
+  return {
+    iterations: number('iterations', 2000),
+    rounds: number('rounds', 10),
+    warmup: number('warmup', 200),
+    concurrency: number('concurrency', 1),
+    query,
+    out: raw('out') ?? null,
+  };
 }
 
 /** The child process: the four benchmark subgraphs, until the parent goes away. */

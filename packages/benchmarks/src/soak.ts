@@ -24,6 +24,7 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
+import { parseArgs } from './args';
 import { machine, packageDir, percentile } from './report';
 import { BENCHMARK_RATE_BUDGETS } from './budgets';
 
@@ -49,32 +50,12 @@ const HELP = `usage: npm run bench:soak -- [options]
   --out FILE         result JSON (default packages/benchmarks/results/soak-<date>.json); --no-out: none`;
 
 function parseParams(argv: readonly string[]): Params {
-  const flags = new Map<string, string>();
-  for (let index = 0; index < argv.length; index++) {
-    const arg = argv[index]!;
-    if (arg === '--help' || arg === '-h') {
-      console.log(HELP);
-      process.exit(0);
-    }
-    if (!arg.startsWith('--')) throw new Error(`unexpected argument "${arg}"\n${HELP}`);
-    const [name, inline] = arg.slice(2).split('=', 2) as [string, string | undefined];
-    if (name === 'no-out') flags.set(name, 'true');
-    else {
-      const value = inline ?? argv[++index];
-      if (value === undefined) throw new Error(`--${name} needs a value`);
-      flags.set(name, value);
-    }
-  }
-  const known = new Set(['duration-s', 'query-rate', 'mutation-rate', 'subscribers', 'users', 'sample-s', 'concurrency', 'out', 'no-out']);
-  for (const name of flags.keys()) if (!known.has(name)) throw new Error(`unknown option --${name}\n${HELP}`);
-  const raw = (name: string) => flags.get(name) ?? process.env[`BENCH_${name.toUpperCase().replace(/-/g, '_')}`];
-  const number = (name: string, fallback: number, min: number) => {
-    const value = raw(name);
-    if (value === undefined) return fallback;
-    const parsed = Number(value);
-    if (!Number.isInteger(parsed) || parsed < min) throw new Error(`--${name} must be an integer >= ${min} (got "${value}")`);
-    return parsed;
-  };
+  const args = parseArgs(argv, {
+    help: HELP,
+    values: ['duration-s', 'query-rate', 'mutation-rate', 'subscribers', 'users', 'sample-s', 'concurrency', 'out'],
+    flags: ['no-out'],
+  });
+  const number = (name: string, fallback: number, min: number) => args.number(name, fallback, { min });
   const params: Params = {
     durationS: number('duration-s', 300, 10),
     queryRate: number('query-rate', 40, 0),
@@ -85,8 +66,8 @@ function parseParams(argv: readonly string[]): Params {
     concurrency: number('concurrency', 8, 1),
     out: null,
   };
-  if (!flags.has('no-out')) {
-    params.out = raw('out') ?? path.join(packageDir(), 'results', `soak-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+  if (!args.flag('no-out')) {
+    params.out = args.raw('out') ?? path.join(packageDir(), 'results', `soak-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
   }
   return params;
 }

@@ -23,6 +23,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { parseArgs } from './args';
 import { machine, packageDir, percentile } from './report';
 import { BENCHMARK_RATE_BUDGETS } from './budgets';
 import { openRawWebSocket, type RawWebSocket } from './rawWebSocket';
@@ -66,35 +67,11 @@ const HELP = `usage: npx tsx packages/benchmarks/src/subscriptions.ts [options]
   --out FILE        result JSON (default packages/benchmarks/results/subscriptions-<date>.json); --no-out: none`;
 
 function parseParams(argv: readonly string[]): Params {
-  const flags = new Map<string, string>();
-  for (let index = 0; index < argv.length; index++) {
-    const arg = argv[index]!;
-    if (arg === '--help' || arg === '-h') {
-      console.log(HELP);
-      process.exit(0);
-    }
-    if (!arg.startsWith('--')) throw new Error(`unexpected argument "${arg}"\n${HELP}`);
-    const [name, inline] = arg.slice(2).split('=', 2) as [string, string | undefined];
-    if (name === 'profile' || name === 'no-out') flags.set(name, 'true');
-    else {
-      const value = inline ?? argv[++index];
-      if (value === undefined) throw new Error(`--${name} needs a value`);
-      flags.set(name, value);
-    }
-  }
-  const known = new Set(['subscribers', 'users', 'rate', 'duration-s', 'clients', 'gateways', 'gateway-workers', 'transport', 'tasks', 'timeout-s', 'profile', 'out', 'no-out']);
-  for (const name of flags.keys()) if (!known.has(name)) throw new Error(`unknown option --${name}\n${HELP}`);
-  const envName = (name: string) => `BENCH_${name.toUpperCase().replace(/-/g, '_')}`;
-  const raw = (name: string) => flags.get(name) ?? process.env[envName(name)];
-  const number = (name: string, fallback: number, { min = 1, integer = true } = {}) => {
-    const value = raw(name);
-    if (value === undefined || value === '') return fallback;
-    const parsed = Number(value);
-    if (!Number.isFinite(parsed) || parsed < min || (integer && !Number.isInteger(parsed))) {
-      throw new Error(`--${name} (${envName(name)}) must be ${integer ? 'an integer' : 'a number'} >= ${min}, got "${value}"`);
-    }
-    return parsed;
-  };
+  const { raw, number, flag } = parseArgs(argv, {
+    help: HELP,
+    values: ['subscribers', 'users', 'rate', 'duration-s', 'clients', 'gateways', 'gateway-workers', 'transport', 'tasks', 'timeout-s', 'out'],
+    flags: ['profile', 'no-out'],
+  });
   const transport = raw('transport') ?? 'ws';
   if (transport !== 'ws') throw new Error(`--transport (BENCH_TRANSPORT) must be ws, got "${transport}"`);
   const params: Params = {
@@ -109,7 +86,7 @@ function parseParams(argv: readonly string[]): Params {
     tasks: number('tasks', 10),
     timeoutS: number('timeout-s', 170),
     profile: raw('profile') === 'true' || raw('profile') === '1',
-    out: flags.has('no-out') ? null : (raw('out') ?? defaultOutFile()),
+    out: flag('no-out') ? null : (raw('out') ?? defaultOutFile()),
   };
   if (params.users > params.subscribers) params.users = params.subscribers;
   if (params.subscribers / params.clients > 18_000) throw new Error('at most 18000 sockets per client process (file descriptor limit); raise --clients');

@@ -16,6 +16,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { composeSupergraph, readSupergraphConfig, routingUrlVariable } from '@meridian/composition';
+import { parseArgs } from '../args';
 import { machine, packageDir } from '../report';
 import { GATEWAY_KINDS, type GatewayKind } from './gateways';
 import { bodyMatches, type LoadResult, type LoadSpec } from './load';
@@ -48,49 +49,29 @@ const HELP = `usage: npx tsx packages/benchmarks/src/federation/main.ts [options
   --chart FILE       SVG chart of the run (default docs/benchmarks-federation.svg with the default --out); --no-chart: none`;
 
 function parseParams(argv: readonly string[]): Params {
-  const flags = new Map<string, string>();
-  const switches = new Set(['no-single', 'no-platform', 'profile', 'no-out', 'no-chart']);
-  for (let index = 0; index < argv.length; index++) {
-    const arg = argv[index]!;
-    if (arg === '--help' || arg === '-h') {
-      console.log(HELP);
-      process.exit(0);
-    }
-    if (!arg.startsWith('--')) throw new Error(`unexpected argument "${arg}"\n${HELP}`);
-    const [name, inline] = arg.slice(2).split('=', 2) as [string, string | undefined];
-    if (switches.has(name)) flags.set(name, 'true');
-    else if (['duration-s', 'warmup-s', 'connections', 'timeout-s', 'gateways', 'out', 'chart'].includes(name)) {
-      const value = inline ?? argv[++index];
-      if (value === undefined) throw new Error(`--${name} needs a value`);
-      flags.set(name, value);
-    } else throw new Error(`unknown option --${name}\n${HELP}`);
-  }
-  const raw = (name: string) => flags.get(name) ?? process.env[`BENCH_${name.toUpperCase().replace(/-/g, '_')}`];
-  const number = (name: string, fallback: number, min: number) => {
-    const value = raw(name);
-    if (value === undefined) return fallback;
-    const parsed = Number(value);
-    if (!Number.isInteger(parsed) || parsed < min) throw new Error(`--${name} must be an integer >= ${min}, got "${value}"`);
-    return parsed;
-  };
+  const { raw, given, flag, number } = parseArgs(argv, {
+    help: HELP,
+    values: ['duration-s', 'warmup-s', 'connections', 'timeout-s', 'gateways', 'out', 'chart'],
+    flags: ['no-single', 'no-platform', 'profile', 'no-out', 'no-chart'],
+  });
   const gateways = (raw('gateways') ?? GATEWAY_KINDS.join(',')).split(',').map((name) => name.trim()).filter(Boolean);
   for (const name of gateways) {
     if (!(GATEWAY_KINDS as readonly string[]).includes(name)) throw new Error(`--gateways: unknown gateway "${name}" (known: ${GATEWAY_KINDS.join(', ')})`);
   }
   const stamp = new Date().toISOString().slice(0, 19).replace(/[:T]/g, '-');
-  const out = flags.has('no-out') ? null : path.resolve(flags.get('out') ?? path.join(packageDir(), 'results', `federation-${stamp}.json`));
-  const defaultChart = flags.has('out') || !out ? null : path.resolve(packageDir(), '..', '..', 'docs', 'benchmarks-federation.svg');
+  const out = flag('no-out') ? null : path.resolve(given('out') ?? path.join(packageDir(), 'results', `federation-${stamp}.json`));
+  const defaultChart = flag('out') || !out ? null : path.resolve(packageDir(), '..', '..', 'docs', 'benchmarks-federation.svg');
   return {
-    durationS: number('duration-s', 20, 1),
-    warmupS: number('warmup-s', 5, 0),
-    connections: number('connections', 50, 1),
-    timeoutS: number('timeout-s', 60, 1),
+    durationS: number('duration-s', 20),
+    warmupS: number('warmup-s', 5, { min: 0 }),
+    connections: number('connections', 50),
+    timeoutS: number('timeout-s', 60),
     gateways: gateways as GatewayKind[],
-    single: !flags.has('no-single'),
-    platform: !flags.has('no-platform'),
-    profile: flags.has('profile'),
+    single: !flag('no-single'),
+    platform: !flag('no-platform'),
+    profile: flag('profile'),
     out,
-    chart: flags.has('no-chart') ? null : flags.has('chart') ? path.resolve(flags.get('chart')!) : defaultChart,
+    chart: flag('no-chart') ? null : flag('chart') ? path.resolve(given('chart')!) : defaultChart,
   };
 }
 
