@@ -55,7 +55,7 @@ function parseParams(argv: readonly string[]): Params {
   // env: null, no BENCH_* fallbacks (BENCH_WARMUP, say, is a fraction of events.ts's run, not operations)
   const { raw, number } = parseArgs(argv, { help: HELP, values: ['iterations', 'rounds', 'warmup', 'concurrency', 'query', 'out'], env: null });
   const query = raw('query') ?? 'benchmark';
-  if (query !== 'benchmark' && query !== 'single') throw new Error(`unknown option --query ${query}\n${HELP}`);
+  if (query !== 'benchmark' && query !== 'single') throw new Error(`--query must be benchmark or single, got "${query}"`);
   return {
     iterations: number('iterations', 2000),
     rounds: number('rounds', 10),
