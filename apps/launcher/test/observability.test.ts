@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Writable } from 'node:stream';
-import { installInMemoryTracing, type ReadableSpan } from '@meridian/observability';
+import { installInMemoryTracing, SpanKind, type ReadableSpan } from '@meridian/observability';
 import { eventually, getTestModes, graphqlOk, preparePlatformEnv, type PreparedEnv } from '@meridian/testing';
 import { startPlatform, type Platform } from '../src/platform';
 import { collect, primeStreams, signUp as signUpUser, TASK_CHANGED, titleIs, wsClient } from './subscriptionHelpers';
@@ -155,16 +155,19 @@ describe.each(getTestModes())('observability across the platform ($name)', (mode
     expect(text).not.toContain('correct horse battery staple');
   });
 
-  it("continues a client's trace over WebSocket: set-up into the subgraph, each event in a trace linked to it, queries", async () => {
+  it("continues a client's trace over WebSocket: set-up into the subgraph, each event in a trace linked to it and to its producer, queries", async () => {
     const wendy = await signUpUser(platform.gatewayUrl, 'Wendy');
     const newTraceId = () => Array.from({ length: 32 }, () => Math.floor(Math.random() * 16).toString(16)).join('');
     const traceId = newTraceId();
     const clientSpanId = 'fedcba9876543210';
     const client = wsClient(platform.gatewayUrl, wendy.accessToken);
     const stream = collect(client.iterate({ query: TASK_CHANGED, operationName: 'TaskChanged', extensions: { traceparent: `00-${traceId}-${clientSpanId}-01` } }));
-    const createTask = (title: string) => graphqlOk(platform.gatewayUrl, 'mutation($title: String!) { createTask(input: { title: $title }) { id } }', { token: wendy.accessToken, variables: { title } });
+    const createTask = (title: string, headers?: Record<string, string>) =>
+      graphqlOk(platform.gatewayUrl, 'mutation($title: String!) { createTask(input: { title: $title }) { id } }', { token: wendy.accessToken, variables: { title }, headers });
     await primeStreams([stream], () => createTask('probe'));
-    await createTask('Traced');
+    // The mutation whose event is followed below, in a trace of its own.
+    const mutationTraceId = newTraceId();
+    await createTask('Traced', { traceparent: `00-${mutationTraceId}-${clientSpanId}-01` });
     await stream.waitForMatch(titleIs('Traced'));
 
     // A query on the same socket, with a traceparent of its own.
@@ -204,6 +207,24 @@ describe.each(getTestModes())('observability across the platform ($name)', (mode
     }
     const traced = events.find((event) => tracing.spans().some((span) => ofService(span, 'user') && traceIdOf(span) === traceIdOf(event)));
     expect(traced).toBeDefined();
+    // In the task subgraph, the event of the traced mutation gets a span (resolver, task read,
+    // serialization) in a trace of its own, linked to the upstream subscription's set-up and to
+    // the task span that wrote the event.
+    const subgraphEvent = await eventually(() => {
+      const span = tracing.spans().find((candidate) => ofService(candidate, 'task') && candidate.links.some((link) => link.context.traceId === mutationTraceId));
+      if (!span) throw new Error('no task span linked to the mutation yet');
+      return span;
+    });
+    expect(subgraphEvent.name).toBe(upstream!.name.replace(/^subscription /, 'subscription event '));
+    expect(subgraphEvent.kind).toBe(SpanKind.CONSUMER);
+    expect(subgraphEvent.parentSpanContext).toBeUndefined();
+    expect([traceId, mutationTraceId]).not.toContain(traceIdOf(subgraphEvent));
+    expect(subgraphEvent.attributes).toMatchObject({ 'meridian.event.type': 'task.created' });
+    expect(subgraphEvent.links.map((link) => link.context.spanId)).toContain(upstream!.spanContext().spanId);
+    const producerLink = subgraphEvent.links.find((link) => link.context.traceId === mutationTraceId)!;
+    const producer = tracing.spans().find((span) => span.spanContext().spanId === producerLink.context.spanId);
+    expect(producer && ofService(producer, 'task')).toBe(true);
+    expect(producer?.name).toMatch(/^mutation /);
     // The query's span is named after the operation and continues its own traceparent.
     const query = tracing.spans().find((span) => ofService(span, 'gateway') && traceIdOf(span) === queryTraceId);
     expect(query?.name).toBe('query Me');

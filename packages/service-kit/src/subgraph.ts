@@ -7,7 +7,7 @@ import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHt
 import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
-import { execute, subscribe, type DocumentNode, type ExecutionArgs, type GraphQLSchema } from 'graphql';
+import { execute, type DocumentNode, type ExecutionArgs, type GraphQLSchema } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { createErrorMasker } from '@meridian/errors';
 import type { TokenVerifier, Viewer } from '@meridian/tokens';
@@ -16,6 +16,7 @@ import { listen, type RunningServer } from './http';
 import { createObservabilityPlugin, metricsHandler, operationSpanName, requestIdOf, tracingMiddleware } from './observability';
 import { contextOfWebSocketOperation, createServiceRegistry, getTracer, inSpan, SpanKind, type Context, type Registry } from '@meridian/observability';
 import { attachWebSocketServer } from './websocket';
+import { createTracedSubscribe } from './eventSpans';
 import { closeConnectionsWhileDraining, createReadiness, type Readiness } from './readiness';
 
 export interface BaseContext {
@@ -165,7 +166,8 @@ function serveSubscriptions<TContext extends BaseContext>(
 ) {
   const wsServer = attachWebSocketServer(httpServer, '/graphql');
   // Each operation gets a SERVER span whose parent is the gateway's (`extensions.traceparent`):
-  // for a subscription, its set-up.
+  // for a subscription, its set-up. Each event of a subscription gets a span of its own, linked
+  // to that set-up and to the span that produced the event (createTracedSubscribe).
   const traceOf = new WeakMap<object, { parent: Context; requestId: string }>();
   const tracer = getTracer(options.name);
   const inOperationSpan = <T>(args: ExecutionArgs, run: () => T | Promise<T>): Promise<T> => {
@@ -177,6 +179,7 @@ function serveSubscriptions<TContext extends BaseContext>(
       async () => run(),
     );
   };
+  const subscribe = createTracedSubscribe(options.name);
   const disposable = useServer<{ authorization?: unknown }, { viewer: Viewer }>(
     {
       schema,
