@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
+import { loadGatewayConfig } from '@meridian/gateway';
 import { DEPLOYABLES, deploymentEnvironment, isSecretVariable, migrationEnvironment, planDistributedProcesses, SUBGRAPH_NAMES, type Topology } from '@meridian/launcher';
 import { deploymentProblems, dockerDir, interpolate, readDockerfile, repoRoot, sampleSecrets, supergraphRoutingUrls, variablesReadBy } from './support';
 
@@ -31,6 +32,7 @@ const composeTopology: Topology = {
   nodeEnv: 'production',
   // Only the dashboard's /graphql proxy reaches the gateway (edge network, no published port).
   trustProxy: '1',
+  gatewayWorkers: '${GATEWAY_WORKERS:-1}',
 };
 
 function service(name: string): ComposeService {
@@ -137,6 +139,24 @@ describe('docker/compose.yaml', () => {
       const problems = deploymentProblems(composeName, process.env).filter((problem) => !/listens on 127\.0\.0\.1|listens on \d+, the deployment says/.test(problem));
       expect(problems).toEqual([]);
     }
+  });
+
+  it('gives each gateway replica GATEWAY_WORKERS from docker/.env: 1 when unset, the example’s value, or what the operator sets', () => {
+    const workersWith = (variables: Record<string, string>) => loadGatewayConfig(resolvedEnvironment('gateway', { ...sampleSecrets(), ...variables })).workers;
+    expect(resolvedEnvironment('gateway').GATEWAY_WORKERS).toBe('1');
+    expect(workersWith({})).toBe(1);
+    expect(workersWith({ GATEWAY_WORKERS: '3' })).toBe(3);
+    const example = /^GATEWAY_WORKERS=(.*)$/m.exec(readFileSync(path.join(dockerDir, 'compose.env.example'), 'utf8'))?.[1];
+    expect(example).toBe('1');
+    expect(workersWith({ GATEWAY_WORKERS: example! })).toBe(1);
+  });
+
+  it('the distributed launcher passes the caller’s GATEWAY_WORKERS on to every gateway replica, 1 when unset', () => {
+    const secrets = sampleSecrets();
+    const env = { NODE_ENV: 'production', REDIS_URL: 'redis://127.0.0.1:6379', ...Object.fromEntries(SUBGRAPH_NAMES.map((s) => [`${s.toUpperCase()}_DATABASE_URL`, secrets[`${s.toUpperCase()}_DATABASE_URL`]])) };
+    const gateways = (extra: Record<string, string>) => planDistributedProcesses({ env: { ...env, ...extra }, gatewayReplicas: 2 }).filter((process) => process.name.startsWith('gateway-'));
+    expect(gateways({}).map((process) => process.env.GATEWAY_WORKERS)).toEqual(['1', '1']);
+    expect(gateways({ GATEWAY_WORKERS: 'auto' }).map((process) => process.env.GATEWAY_WORKERS)).toEqual(['auto', 'auto']);
   });
 
   it('publishes only the dashboard; runs two gateway replicas; keeps Redis streams on disk', () => {

@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { DEPLOYABLES, deploymentEnvironment, getDeployable, isSecretVariable, migrationEnvironment, SUBGRAPH_NAMES, type Topology } from '@meridian/launcher';
+import { loadGatewayConfig } from '@meridian/gateway';
 import {
   allowed,
   egressAllows,
@@ -48,11 +49,11 @@ function render(overlay: string): Manifest[] {
 }
 
 /**
- * An overlay with opt-in components (docker/k8s/components) added, as a user adds them to their
- * overlay: a throwaway kustomization next to nothing, naming both by relative path (kustomize
- * refuses absolute ones), in the overlay's namespace.
+ * An overlay extended as a user extends theirs: a throwaway kustomization next to nothing that
+ * names the overlay by relative path (kustomize refuses absolute ones), in its namespace, plus
+ * `extra` lines (components, generators, patches; `relative` turns a path into one kustomize takes).
  */
-function renderWithComponents(overlay: string, components: string[]): Manifest[] {
+function renderExtended(overlay: string, extra: (relative: (target: string) => string) => string[]): Manifest[] {
   const plain = render(overlay);
   const namespace = plain.find((manifest) => manifest.kind === 'Deployment')?.metadata.namespace;
   const dir = mkdtempSync(path.join(os.tmpdir(), 'meridian-kustomize-'));
@@ -66,8 +67,7 @@ function renderWithComponents(overlay: string, components: string[]): Manifest[]
         ...(namespace ? [`namespace: ${namespace}`] : []),
         'resources:',
         `  - ${relative(path.join(dockerDir, 'k8s', 'overlays', overlay))}`,
-        'components:',
-        ...components.map((component) => `  - ${relative(path.join(dockerDir, 'k8s', 'components', component))}`),
+        ...extra(relative),
         '',
       ].join('\n'),
     );
@@ -76,6 +76,59 @@ function renderWithComponents(overlay: string, components: string[]): Manifest[]
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** An overlay with opt-in components (docker/k8s/components) added, as a user adds them to their overlay. */
+function renderWithComponents(overlay: string, components: string[]): Manifest[] {
+  return renderExtended(overlay, (relative) => ['components:', ...components.map((component) => `  - ${relative(path.join(dockerDir, 'k8s', 'components', component))}`)]);
+}
+
+/** The environment a pod of `manifests` gets, secrets replaced by stand-ins of the right format. */
+function resolvePodEnv(manifests: Manifest[], env: EnvVar[]): Record<string, string> {
+  const secrets = sampleSecrets();
+  const configMaps = manifests.filter((manifest) => manifest.kind === 'ConfigMap');
+  return Object.fromEntries(
+    env.map((variable) => {
+      if (variable.value !== undefined) return [variable.name, variable.value];
+      const secret = variable.valueFrom?.secretKeyRef;
+      if (secret) return [variable.name, secrets[secret.key] ?? ''];
+      const config = variable.valueFrom?.configMapKeyRef;
+      const map = configMaps.find((candidate) => candidate.metadata.name === config?.name);
+      const value = config ? map?.data?.[config.key] : undefined;
+      if (value === undefined) throw new Error(`${variable.name}: ConfigMap ${config?.name} has no key ${config?.key}`);
+      return [variable.name, value];
+    }),
+  );
+}
+
+/** A CPU quantity ("200m", "2", "1.5") in cores. */
+function cores(quantity: string | number | undefined): number | undefined {
+  if (quantity === undefined) return undefined;
+  const text = String(quantity);
+  return text.endsWith('m') ? Number(text.slice(0, -1)) / 1000 : Number(text);
+}
+
+/**
+ * What is wrong with the gateway pod's GATEWAY_WORKERS: it must come from the meridian-public
+ * ConfigMap (overlays merge it), be a number (on Node 20 `auto` counts the node's CPUs, not the
+ * pod's share), and each worker beyond the first needs a core of its own in the CPU request (and
+ * in the limit, if one is set). Empty when it fits.
+ */
+function gatewayWorkerProblems(manifests: Manifest[]): string[] {
+  const gateway = manifests.find((manifest) => manifest.kind === 'Deployment' && manifest.metadata.name === 'gateway');
+  const main = gateway?.spec.template.spec.containers[0] as { env?: EnvVar[]; resources?: { requests?: Record<string, string>; limits?: Record<string, string> } } | undefined;
+  const ref = main?.env?.find((variable) => variable.name === 'GATEWAY_WORKERS')?.valueFrom?.configMapKeyRef;
+  if (!ref) return ['the gateway gets no GATEWAY_WORKERS from a ConfigMap'];
+  const map = manifests.find((manifest) => manifest.kind === 'ConfigMap' && manifest.metadata.name === ref.name);
+  if (!map || !/^meridian-public(-|$)/.test(ref.name)) return [`GATEWAY_WORKERS comes from ${ref.name}, not meridian-public`];
+  const workers = map.data?.[ref.key];
+  if (workers === undefined || !/^[1-9][0-9]?$/.test(workers)) return [`GATEWAY_WORKERS is ${JSON.stringify(workers)}, not a number from 1 to 99`];
+  const problems: string[] = [];
+  const request = cores(main?.resources?.requests?.cpu) ?? 0;
+  const limit = cores(main?.resources?.limits?.cpu);
+  if (Number(workers) > 1 && request < Number(workers)) problems.push(`${workers} workers on a CPU request of ${request} cores`);
+  if (Number(workers) > 1 && limit !== undefined && limit < Number(workers)) problems.push(`${workers} workers under a CPU limit of ${limit} cores`);
+  return problems;
 }
 
 const k8sTopology: Topology = {
@@ -88,6 +141,8 @@ const k8sTopology: Topology = {
   nodeEnv: 'production',
   // The NetworkPolicy lets only the ingress controller (and the dashboard) reach the gateway.
   trustProxy: '1',
+  // From the ConfigMap meridian-public (checked below).
+  gatewayWorkers: '<config>',
 };
 
 const stages = new Set(readDockerfile().map((stage) => stage.name));
@@ -117,23 +172,7 @@ const scaled = DEPLOYABLES.filter((deployable) => deployable.kind === 'gateway' 
     livenessProbe?: { httpGet?: { path: string; port: string | number } };
     resources?: { requests?: Record<string, string>; limits?: Record<string, string> };
   };
-  const configMaps = manifests.filter((manifest) => manifest.kind === 'ConfigMap');
-  /** The environment a pod gets, secrets replaced by stand-ins of the right format. */
-  const resolve = (env: EnvVar[]): Record<string, string> => {
-    const secrets = sampleSecrets();
-    return Object.fromEntries(
-      env.map((variable) => {
-        if (variable.value !== undefined) return [variable.name, variable.value];
-        const secret = variable.valueFrom?.secretKeyRef;
-        if (secret) return [variable.name, secrets[secret.key] ?? ''];
-        const config = variable.valueFrom?.configMapKeyRef;
-        const map = configMaps.find((candidate) => candidate.metadata.name === config?.name);
-        const value = config ? map?.data?.[config.key] : undefined;
-        if (value === undefined) throw new Error(`${variable.name}: ConfigMap ${config?.name} has no key ${config?.key}`);
-        return [variable.name, value];
-      }),
-    );
-  };
+  const resolve = (env: EnvVar[]) => resolvePodEnv(manifests, env);
   const namespace = manifests.find((manifest) => manifest.kind === 'Deployment')?.metadata.namespace ?? 'default';
 
   it.each(running.map((d) => d.name))('%s: sets the variables of the deployment definition, secrets from the Secret', (name) => {
@@ -199,6 +238,13 @@ const scaled = DEPLOYABLES.filter((deployable) => deployable.kind === 'gateway' 
       expect(service.spec.ports[0].port).toBe(Number(expected.port));
       expect(service.spec.selector['app.kubernetes.io/name']).toBe(subgraph);
     }
+  });
+
+  it('gives the gateway GATEWAY_WORKERS from the meridian-public ConfigMap, no more workers than cores its pod requests', () => {
+    expect(gatewayWorkerProblems(manifests)).toEqual([]);
+    const env = resolve(container(find('Deployment', 'gateway')).env ?? []);
+    expect(env.GATEWAY_WORKERS).toBe('1');
+    expect(loadGatewayConfig(env).workers).toBe(1);
   });
 
   it.each([...SUBGRAPH_NAMES])('runs a migration Job for %s with only its own database', (subgraph) => {
@@ -378,12 +424,55 @@ const scaled = DEPLOYABLES.filter((deployable) => deployable.kind === 'gateway' 
       expect({ service: name, exports: allowed(policies, namespace, pod(exporting, name), collector, port) }).toEqual({ service: name, exports: true });
       expect({ service: name, otherPort: egressAllows(policies, namespace, pod(exporting, name), collector, 4317) }).toEqual({ service: name, otherPort: false });
       expect({ service: name, internet: egressAllows(policies, namespace, pod(exporting, name), { ip: '203.0.113.7' }, 443) }).toEqual({ service: name, internet: false });
-      // Each service's config parser accepts and reads the endpoint.
-      const env = { ...deploymentEnvironment(name, { ...k8sTopology, publicUrl: 'https://meridian.example.com' }), ...sampleSecrets(), OTEL_EXPORTER_OTLP_ENDPOINT: endpoint! };
+      // Each service's config parser accepts and reads the endpoint, in the pod's environment.
+      const env = resolvePodEnv(exporting, workload(exporting, 'Deployment', name).spec.template.spec.containers[0].env as EnvVar[]);
+      expect(env.OTEL_EXPORTER_OTLP_ENDPOINT).toBe(endpoint);
       expect(deploymentProblems(name, env)).toEqual([]);
       expect(variablesReadBy(name, env).has('OTEL_EXPORTER_OTLP_ENDPOINT')).toBe(true);
     }
     expect(egressAllows(policies, namespace, pod(exporting, 'dashboard'), collector, port)).toBe(false);
     for (const subgraph of SUBGRAPH_NAMES) expect(egressAllows(policies, namespace, job(exporting, subgraph), collector, port)).toBe(false);
+  });
+});
+
+(hasKubectl() ? describe : describe.skip)('Kubernetes: more gateway workers per pod, as docs/deployment.md ("Scaling") shows', () => {
+  // An overlay's additions, as the docs show them: the ConfigMap merged, CPU request and memory limit raised.
+  const workers = (count: number, cpu?: string) => () => [
+    'configMapGenerator:',
+    '  - name: meridian-public',
+    '    behavior: merge',
+    '    literals:',
+    `      - GATEWAY_WORKERS=${count}`,
+    ...(cpu
+      ? [
+          'patches:',
+          '  - target:',
+          '      kind: Deployment',
+          '      name: gateway',
+          '    patch: |-',
+          '      - op: replace',
+          '        path: /spec/template/spec/containers/0/resources/requests/cpu',
+          `        value: "${cpu}"`,
+          '      - op: replace',
+          '        path: /spec/template/spec/containers/0/resources/limits/memory',
+          '        value: 1536Mi',
+        ]
+      : []),
+  ];
+  const gatewayEnv = (manifests: Manifest[]) => {
+    const gateway = manifests.find((manifest) => manifest.kind === 'Deployment' && manifest.metadata.name === 'gateway')!;
+    return resolvePodEnv(manifests, gateway.spec.template.spec.containers[0].env as EnvVar[]);
+  };
+
+  it.each(overlays)('%s: the merged value reaches the pod, and two workers with two cores requested pass', (overlay) => {
+    const manifests = renderExtended(overlay, workers(2, '2'));
+    expect(gatewayWorkerProblems(manifests)).toEqual([]);
+    const env = gatewayEnv(manifests);
+    expect(deploymentProblems('gateway', env)).toEqual([]);
+    expect(loadGatewayConfig(env).workers).toBe(2);
+  });
+
+  it.each(overlays)('%s: two workers on the base CPU request are refused', (overlay) => {
+    expect(gatewayWorkerProblems(renderExtended(overlay, workers(2)))).toEqual(['2 workers on a CPU request of 0.2 cores']);
   });
 });

@@ -113,6 +113,11 @@ export interface Topology {
    * proxy addresses/CIDRs). Unset: clients connect directly, so nothing is trusted ("0").
    */
   trustProxy?: string;
+  /**
+   * The gateway's GATEWAY_WORKERS: processes per gateway replica sharing its port (ADR 0021),
+   * or where the environment takes it from. Unset: 1, one process per replica.
+   */
+  gatewayWorkers?: string;
 }
 
 /** Variables whose values are secrets: they come from a Secret, never from a literal. */
@@ -148,6 +153,7 @@ export function deploymentEnvironment(name: string, topology: Topology): Record<
     case 'gateway':
       env.JWKS_URL = jwksUrl;
       env.TRUST_PROXY = topology.trustProxy ?? '0';
+      env.GATEWAY_WORKERS = topology.gatewayWorkers ?? '1';
       for (const subgraphName of SUBGRAPH_NAMES) env[`${subgraphName.toUpperCase()}_SUBGRAPH_URL`] = `${url(subgraphName)}/graphql`;
       break;
     case 'dashboard':

@@ -55,6 +55,8 @@ export function planDistributedProcesses(options: DistributedOptions): PlannedPr
     authSecretsKey: options.env.AUTH_SECRETS_KEY || undefined,
     publicUrl: `http://127.0.0.1:${ports.gateway[0]}`,
     nodeEnv: (options.env.NODE_ENV as Topology['nodeEnv'] | undefined) ?? 'development',
+    // The caller's GATEWAY_WORKERS, passed on as given (the gateway checks it); unset: 1.
+    gatewayWorkers: options.env.GATEWAY_WORKERS,
   };
   const inherited = Object.fromEntries(
     Object.entries(options.env).filter(([variable]) => !variable.endsWith('_DATABASE_URL') && !variable.endsWith('_SUBGRAPH_URL')),
