@@ -15,6 +15,7 @@ import {
   createRequestTracer,
   listen,
   type Logger,
+  type WorkerPeers,
   type Readiness,
   type RunningServer,
 } from '@meridian/service-kit';
@@ -55,6 +56,8 @@ export interface GatewayDeps {
   subscriptionLimits?: Partial<SubscriptionLimits>;
   /** Results queued for one slow subscriber before it is ended (default 1000). */
   maxQueuedPerSubscriber?: number;
+  /** The other worker processes of this gateway (GATEWAY_WORKERS > 1): upstream subscriptions are shared with them. */
+  peers?: WorkerPeers;
   /** Operation limits, rate limits, body cap, CORS, persisted and trusted documents. */
   protection?: Partial<ProtectionOptions>;
   /** The gateway's own budget per request; subgraph fetches never run past it (default 20 s). */
@@ -89,7 +92,7 @@ export interface Gateway {
   /** The subgraph clients (circuit state per subgraph, for tests and metrics). */
   subgraphs(): SubgraphDataSource[];
   /** Live subscription figures (for metrics and tests). */
-  stats(): { upstreamSubscriptions: number; subscribers: number; openWebSockets: number; upstreamSockets: number };
+  stats(): { upstreamSubscriptions: number; relayedSubscriptions: number; subscribers: number; openWebSockets: number; upstreamSockets: number };
 }
 
 /** Builds (does not start) the public entry point: `/graphql` (queries, mutations; Sandbox in development). */
@@ -158,6 +161,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
       return url;
     },
     limits: { maxQueuedPerSubscriber: deps.maxQueuedPerSubscriber ?? 1_000 },
+    peers: deps.peers,
     onError: (error, details) => deps.logger.warn({ err: error, ...details }, 'subscription stream ended with an error'),
   });
 

@@ -1,4 +1,4 @@
-import type { Logger, ServiceHandle } from '@meridian/service-kit';
+import { workerPeers, type Logger, type ServiceHandle } from '@meridian/service-kit';
 import { createTokenVerifier } from '@meridian/tokens';
 import { initTracing } from '@meridian/observability';
 import type { GatewayConfig } from './config';
@@ -16,7 +16,8 @@ export interface GatewayHandle extends ServiceHandle {
 export async function startGatewayService(options: { config: GatewayConfig; logger: Logger; subgraphHooks?: SubgraphClientHooks }): Promise<GatewayHandle> {
   const { config, logger } = options;
   initTracing({ serviceName: config.telemetry.serviceName ?? 'gateway', ...config.telemetry });
-  const gateway = createGateway({ ...config, verifier: createTokenVerifier(config.tokens), logger, subgraphHooks: options.subgraphHooks });
+  // As one of GATEWAY_WORKERS processes, the workers share upstream subscriptions (peerStreams.ts).
+  const gateway = createGateway({ ...config, verifier: createTokenVerifier(config.tokens), logger, subgraphHooks: options.subgraphHooks, peers: workerPeers() });
   const running = await gateway.listen(config.port, config.host);
   return {
     name: 'gateway',

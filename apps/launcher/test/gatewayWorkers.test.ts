@@ -132,17 +132,20 @@ describe('gateway with two worker processes', () => {
     }
   });
 
-  it('delivers an event to subscribers on both workers', async () => {
+  it('delivers an event to subscribers on both workers from one upstream subscription', async () => {
     const first = wsClient(url, ada.accessToken);
     const second = wsClient(url, ada.accessToken);
     const a = collect(first.iterate({ query: TASK_CHANGED }));
     const b = collect(second.iterate({ query: TASK_CHANGED }));
     const createTask = (title: string) => graphqlOk(url, CREATE_TASK, { token: ada.accessToken, variables: { title } });
     await primeStreams([a, b], () => createTask('probe'));
-    // One upstream socket per user and subgraph in each gateway process: two means two workers.
+    // The two connections went to the two workers: one holds the user's upstream subscription,
+    // the other a stream relayed from it. The gateway subscribes upstream once, not once per worker.
     const text = await getOnNewConnection(url.replace('/graphql', '/metrics'));
     expect(metricSum(text, 'meridian_gateway_subscriptions_active')).toBe(2);
-    expect(metricSum(text, 'meridian_gateway_upstream_websockets')).toBe(2);
+    expect(metricSum(text, 'meridian_gateway_upstream_subscriptions')).toBe(1);
+    expect(metricSum(text, 'meridian_gateway_relayed_subscriptions')).toBe(1);
+    expect(metricSum(text, 'meridian_gateway_upstream_websockets')).toBe(1);
     await createTask('Seen by both workers');
     const [fromA, fromB] = await Promise.all([a.waitForMatch(titleIs('Seen by both workers')), b.waitForMatch(titleIs('Seen by both workers'))]);
     expect(fromA).toEqual(fromB);
@@ -153,9 +156,66 @@ describe('gateway with two worker processes', () => {
     await second.dispose();
   });
 
+  it('ends the streams a dead worker held for the other with SUBSCRIPTION_INTERRUPTED; they can subscribe again', async () => {
+    const createTask = (title: string) => graphqlOk(url, CREATE_TASK, { token: ada.accessToken, variables: { title } });
+    // 16 operation names, 16 shared streams: spread over the two workers by their hash, so each
+    // worker holds some of them (all on one worker: probability 2^-15).
+    const names = Array.from({ length: 16 }, (_, index) => `Relayed${index}`);
+    const subscribe = (client: ReturnType<typeof wsClient>, name: string) =>
+      collect(client.iterate({ query: TASK_CHANGED.replace('subscription TaskChanged', `subscription ${name}`) }));
+    const clients = [wsClient(url, ada.accessToken), wsClient(url, ada.accessToken)];
+    const streams = clients.map((client) => names.map((name) => subscribe(client, name)));
+    await primeStreams(streams.flat(), () => createTask('probe'));
+    const before = gateway.output().length;
+    const victim = pids[0]!;
+    process.kill(victim, 'SIGKILL');
+    await eventually(() => expect(gateway.output()).toContain(`gateway: worker ${victim} exited (signal SIGKILL), starting another`), 20_000);
+
+    // The client on the dead worker lost its connection; on the other client, the streams the dead
+    // worker held end with SUBSCRIPTION_INTERRUPTED and the rest go on.
+    const lost = await eventually(() => {
+      const index = streams.findIndex((each) => each.every((stream) => stream.ended && stream.failure !== undefined));
+      expect(index).not.toBe(-1);
+      return index;
+    }, 10_000);
+    const survivor = streams[1 - lost]!;
+    const isInterrupted = (stream: (typeof survivor)[number]) =>
+      stream.received.some((result: any) => result.errors?.[0]?.extensions?.code === 'SUBSCRIPTION_INTERRUPTED');
+    await createTask('After the worker died');
+    await eventually(() => expect(survivor.every((stream) => stream.ended || stream.received.some(titleIs('After the worker died')))).toBe(true), 10_000);
+    const interrupted = names.filter((_, index) => survivor[index]!.ended);
+    expect(interrupted.length).toBeGreaterThan(0);
+    for (const name of interrupted) expect(isInterrupted(survivor[names.indexOf(name)]!)).toBe(true);
+    const going = survivor.filter((stream) => !stream.ended);
+    expect(going.length).toBeGreaterThan(0);
+
+    // Once the replacement is up, the interrupted operations subscribe again (through it).
+    const replacement = await eventually(() => {
+      const match = /gateway: worker (\d+) started/.exec(gateway.output().slice(before));
+      expect(match).not.toBeNull();
+      return Number(match![1]);
+    }, 60_000);
+    pids = [pids[1]!, replacement];
+    const again = interrupted.map((name) => subscribe(clients[1 - lost]!, name));
+    await primeStreams(again, () => createTask('probe again'));
+    await createTask('Through the replacement');
+    await Promise.all([...again, ...going].map((stream) => stream.waitForMatch(titleIs('Through the replacement'))));
+
+    // When the clients leave, the relayed streams end and so do the upstream subscriptions.
+    await Promise.all([...again, ...going].map((stream) => stream.stop()));
+    await Promise.all(clients.map((client) => client.dispose()));
+    await eventually(async () => {
+      const text = await getOnNewConnection(url.replace('/graphql', '/metrics'));
+      expect(metricSum(text, 'meridian_gateway_upstream_subscriptions')).toBe(0);
+      expect(metricSum(text, 'meridian_gateway_relayed_subscriptions')).toBe(0);
+      expect(metricSum(text, 'meridian_gateway_subscriptions_active')).toBe(0);
+    }, 10_000);
+  });
+
   it('replaces a worker that dies; the other keeps its connections', async () => {
     const sockets: { socket: WebSocket; closed: Promise<number> }[] = [];
     for (let index = 0; index < 4; index++) sockets.push(await openAcknowledged(url, ada.accessToken));
+    const before = gateway.output().length;
     const victim = pids[0]!;
     process.kill(victim, 'SIGKILL');
     await eventually(() => expect(gateway.output()).toContain(`gateway: worker ${victim} exited (signal SIGKILL), starting another`), 20_000);
@@ -167,7 +227,7 @@ describe('gateway with two worker processes', () => {
     }, 10_000);
     expect(closedCount).toBeLessThan(sockets.length);
     const replacement = await eventually(() => {
-      const match = /gateway: worker (\d+) started/.exec(gateway.output());
+      const match = /gateway: worker (\d+) started/.exec(gateway.output().slice(before));
       expect(match).not.toBeNull();
       return Number(match![1]);
     }, 60_000);

@@ -114,6 +114,7 @@ type Handler = (args: any) => Promise<unknown> | unknown;
 
 function serveCommands(handlers: Record<string, Handler>) {
   process.on('message', (message: { id: number; command: string; args: unknown }) => {
+    if (typeof message?.command !== 'string') return; // not for us (e.g. gateway workers' messages to each other)
     void (async () => {
       try {
         const handler = handlers[message.command];
@@ -365,10 +366,15 @@ async function runGatewayPrimary(config: GatewayConfigMessage) {
   // A cluster worker reads IPC before its module has loaded (a message sent then is lost): its
   // config, which is small (no tokens), goes in its environment.
   const workerConfig: GatewayConfigMessage = { ...config, params: { ...config.params, gatewayWorkers: 1 } };
+  // The workers share upstream subscriptions through this primary, as under runWorkers.
+  const { createPeerRelay } = await import('@meridian/service-kit');
+  const relay = createPeerRelay(config.params.gatewayWorkers);
   const workers = await Promise.all(
-    Array.from({ length: config.params.gatewayWorkers }, (_, index) =>
-      connectChild(`gateway worker ${index + 1}`, cluster.fork({ [WORKER_CONFIG_ENV]: JSON.stringify(workerConfig) }), undefined),
-    ),
+    Array.from({ length: config.params.gatewayWorkers }, (_, index) => {
+      const worker = cluster.fork({ [WORKER_CONFIG_ENV]: JSON.stringify(workerConfig), ...relay.env(index) });
+      relay.adopt(worker, index);
+      return connectChild(`gateway worker ${index + 1}`, worker, undefined);
+    }),
   );
   const all = <T>(command: string, args?: unknown) => Promise.all(workers.map((worker) => worker.call<T>(command, args, 120_000)));
   const own = { cpu: () => process.cpuUsage(), memory: () => process.memoryUsage() };
@@ -965,7 +971,8 @@ async function orchestrate(params: Params) {
     }
     await Promise.all(children.map((child) =>
       child.process.exitCode === null && child.process.signalCode === null
-        ? Promise.race([new Promise((resolve) => child.process.once('exit', resolve)), sleep(5_000).then(() => child.process.kill('SIGKILL'))])
+        // A --cpu-prof child writes its profile on the way out, which can take longer than a stop.
+        ? Promise.race([new Promise((resolve) => child.process.once('exit', resolve)), sleep(params.profile ? 60_000 : 5_000).then(() => child.process.kill('SIGKILL'))])
         : undefined,
     ));
     clearTimeout(killer);

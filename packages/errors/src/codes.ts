@@ -75,6 +75,11 @@ export const errorCodes = {
     httpStatus: 503,
     description: 'The gateway switched to a new supergraph and ended this subscription, planned with the old one; resubscribe (with the last cursor) to continue on the new schema.',
   },
+  SUBSCRIPTION_INTERRUPTED: {
+    httpStatus: 503,
+    description:
+      "The gateway worker process that held this subscription's upstream stream stopped (another one replaces it); resubscribe (with the last cursor) to continue.",
+  },
   SHUTTING_DOWN: {
     httpStatus: 503,
     description: 'The server is shutting down and ended this subscription; resubscribe (with the last cursor) to reach another replica.',

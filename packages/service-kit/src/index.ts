@@ -13,6 +13,7 @@ export { requireSignedIn } from './viewer';
 export { DateTime } from './scalars';
 export { createShutdownStack, startWithCleanup, runMain, type ServiceHandle, type ShutdownStack } from './lifecycle';
 export { runWorkers, type WorkersOptions } from './workers';
+export { createPeerRelay, workerPeers, type WorkerPeers } from './workerPeers';
 export { startSubgraphService, type PlatformEventBus, type ServicePrisma, type ServiceWiring, type StartSubgraphServiceOptions } from './service';
 export { streamEvents, createEventReadCache, DEFAULT_MAX_BUFFERED_EVENTS, type EventStreamOptions, type EventReadCache, type EventReadCacheOptions } from './eventStream';
 export { attachWebSocketServer } from './websocket';

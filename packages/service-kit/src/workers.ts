@@ -1,6 +1,7 @@
 import cluster, { type Worker } from 'node:cluster';
 import { CLUSTER_WORKER_ENV, serveClusterMetrics } from '@meridian/observability';
 import { runMain } from './lifecycle';
+import { createPeerRelay } from './workerPeers';
 
 /** A worker tells the primary it has started (its `start` resolved: listening, ready to serve). */
 const READY = 'meridian:worker-ready';
@@ -30,6 +31,7 @@ export interface WorkersOptions {
  * - On SIGINT/SIGTERM the primary passes SIGTERM on and exits once every worker has: 0 if they
  *   all stopped cleanly, else 1. A worker still running after its bound plus 5 s is killed.
  * - `/metrics` on any worker answers for all of them (see clusterMetrics in observability).
+ * - Workers can message each other by slot (`workerPeers`); a replacement takes the dead worker's slot.
  */
 export function runWorkers(name: string, start: () => Promise<{ stop(): Promise<void>; shutdownTimeoutMs?: number }>, options: WorkersOptions): void {
   const log = options.log ?? console.log;
@@ -54,14 +56,17 @@ export function runWorkers(name: string, start: () => Promise<{ stop(): Promise<
 
 function runPrimary(name: string, options: WorkersOptions, log: (message: string) => void): void {
   serveClusterMetrics();
+  const peers = createPeerRelay(options.workers);
   const started = new Set<Worker>();
   const restarts: number[] = [];
   let allStarted = false;
   let stopping = false;
   let failed = false;
 
-  const fork = () => {
-    const worker = cluster.fork({ [CLUSTER_WORKER_ENV]: '1' });
+  const fork = (slot: number) => {
+    const worker = cluster.fork({ [CLUSTER_WORKER_ENV]: '1', ...peers.env(slot) });
+    peers.adopt(worker, slot);
+    slots.set(worker, slot);
     worker.on('message', (message: unknown) => {
       if ((message as { type?: string } | undefined)?.type !== READY) return;
       started.add(worker);
@@ -73,6 +78,7 @@ function runPrimary(name: string, options: WorkersOptions, log: (message: string
       }
     });
   };
+  const slots = new Map<Worker, number>();
   const live = () => Object.values(cluster.workers ?? {}).filter((each): each is Worker => each !== undefined);
 
   const stopAll = (reason: string, exitCode: number) => {
@@ -112,12 +118,14 @@ function runPrimary(name: string, options: WorkersOptions, log: (message: string
     }
     restarts.push(now);
     console.error(`${name}: worker ${worker.process.pid} exited (${how}), starting another`);
+    const slot = slots.get(worker)!;
+    slots.delete(worker);
     setTimeout(() => {
-      if (!stopping) fork();
+      if (!stopping) fork(slot);
     }, RESTART_DELAY_MS);
   });
 
   process.once('SIGINT', () => stopAll('SIGINT received', 0));
   process.once('SIGTERM', () => stopAll('SIGTERM received', 0));
-  for (let index = 0; index < options.workers; index++) fork();
+  for (let slot = 0; slot < options.workers; slot++) fork(slot);
 }

@@ -22,7 +22,7 @@ const FETCH_OUTCOME_LABELS: Record<FetchOutcome, string> = {
 
 /** The gateway's live figures (see `Gateway['stats']`). */
 export interface GatewayStatsSource {
-  (): { upstreamSubscriptions: number; subscribers: number; openWebSockets: number; upstreamSockets: number };
+  (): { upstreamSubscriptions: number; relayedSubscriptions: number; subscribers: number; openWebSockets: number; upstreamSockets: number };
 }
 
 export interface GatewayObservability {
@@ -59,6 +59,11 @@ export function createGatewayObservability(options: { logger: Logger; stats: Gat
   figure('meridian_gateway_websockets_open', 'Client WebSocket connections open at the gateway.', (stats) => stats.openWebSockets);
   figure('meridian_gateway_subscriptions_active', 'Client subscriptions being served (WebSocket and HTTP).', (stats) => stats.subscribers);
   figure('meridian_gateway_upstream_subscriptions', 'Shared subscriptions the gateway holds on subgraphs.', (stats) => stats.upstreamSubscriptions);
+  figure(
+    'meridian_gateway_relayed_subscriptions',
+    'Shared subscriptions of this worker\'s clients fed by the gateway worker that holds them upstream (GATEWAY_WORKERS > 1).',
+    (stats) => stats.relayedSubscriptions,
+  );
   figure('meridian_gateway_upstream_websockets', 'WebSocket connections from the gateway to subgraphs.', (stats) => stats.upstreamSockets);
   const directAnswers = counter(registry, 'meridian_gateway_direct_path_requests_total', 'POST /graphql requests answered on the direct path (known operations, without Express and Apollo Server\'s HTTP pipeline).', [] as const);
   const sharedFetches = counter(

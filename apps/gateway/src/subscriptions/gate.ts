@@ -61,7 +61,9 @@ export function createSubscriptionGate(deps: { planner: () => SubscriptionPlanne
       const subscriber = deps.hub().subscribe({
         plan,
         variables: args.variables,
-        context: args.context as unknown as Record<string, unknown>,
+        // What per-event entity fetches need, as plain data: not the transport's own state (a
+        // socket, a trace context), nor a request deadline (a subscription outlives its request).
+        context: { viewer, requestId: args.context.requestId, authorization: args.context.authorization, client: args.context.client },
         authorization: args.context.authorization,
         scope: isSignedIn(viewer) ? `${viewer.userId}|${[...viewer.roles].sort().join(',')}` : 'anonymous',
         sink: args.sink,

@@ -2,6 +2,8 @@ import { createHash } from 'node:crypto';
 import type { ExecutionResult } from 'graphql';
 import { createError } from '@meridian/errors';
 import { currentTraceparent, getTracer, otelContext, otelTrace, ROOT_CONTEXT, SpanKind, SpanStatusCode } from '@meridian/observability';
+import type { WorkerPeers } from '@meridian/service-kit';
+import { createPeerStreams } from './peerStreams';
 import type { SubscriptionPlan, SubscriptionPlanner, ServiceMap } from './planner';
 import { createSubscriber, type Subscriber, type SubscriberSink } from './subscriber';
 import type { UpstreamPool } from './upstream';
@@ -26,7 +28,7 @@ export interface SubscribeArgs<TContext extends Record<string, unknown>> {
   sink?: SubscriberSink;
 }
 
-interface SharedStream {
+export interface SharedStream {
   key: string;
   subscribers: Set<Subscriber>;
   stop(): void;
@@ -36,6 +38,10 @@ interface SharedStream {
  * Multiplexes client subscriptions onto upstream subgraph subscriptions. Each distinct
  * (operation, variables, scope) has one upstream subscription; each event is completed once
  * (entity fetches through `executeQueryPlan`) and the result fanned out to every subscriber.
+ *
+ * With gateway workers (`peers`), that holds for the whole gateway: each key belongs to one worker
+ * (by its hash), which holds the upstream subscription and completes the events; the other workers
+ * get each completed event from it as JSON and fan it out to their own clients (peerStreams.ts).
  */
 export function createSubscriptionHub(deps: {
   /** The current planner (it changes when the supergraph is reloaded). */
@@ -45,9 +51,23 @@ export function createSubscriptionHub(deps: {
   urlFor: (serviceName: string) => string;
   limits: HubLimits;
   onError: (error: unknown, details: Record<string, unknown>) => void;
+  /** The other gateway workers of this gateway (GATEWAY_WORKERS > 1), if any. */
+  peers?: WorkerPeers;
 }) {
   const streams = new Map<string, SharedStream>();
   const tracer = getTracer('gateway');
+  const peerStreams = deps.peers
+    ? createPeerStreams({
+        peers: deps.peers,
+        planner: deps.planner,
+        // A worker that owns a key serves the other workers' clients as one subscriber each.
+        subscribeHere: (args) => subscribeHere(keyOf(args), args, true),
+        forget: (stream) => {
+          if (streams.get(stream.key) === stream) streams.delete(stream.key);
+        },
+        onError: deps.onError,
+      })
+    : undefined;
 
   function start<TContext extends Record<string, unknown>>(key: string, args: SubscribeArgs<TContext>): SharedStream {
     const { plan } = args;
@@ -120,40 +140,52 @@ export function createSubscriptionHub(deps: {
     return stream;
   }
 
+  function keyOf(args: SubscribeArgs<Record<string, unknown>>): string {
+    return createHash('sha256')
+      .update(args.plan.primary.operation)
+      .update('\0')
+      .update(JSON.stringify(args.variables))
+      .update('\0')
+      .update(args.scope)
+      .update('\0')
+      .update(args.plan.operationName ?? '')
+      .update('\0')
+      .update(JSON.stringify(args.plan.perEvent))
+      .digest('hex');
+  }
+
+  /**
+   * Adds a subscriber to the key's stream in this worker, started on first use: upstream, or relayed
+   * from the worker that owns the key. `owned`: this worker serves the key (asked by another one).
+   */
+  function subscribeHere<TContext extends Record<string, unknown>>(key: string, args: SubscribeArgs<TContext>, owned = false): Subscriber {
+    let stream = streams.get(key);
+    if (!stream) {
+      const owner = owned ? undefined : peerStreams?.ownerOf(key);
+      stream = owner === undefined ? start(key, args) : peerStreams!.start(key, owner, args);
+      streams.set(key, stream);
+    }
+    const shared = stream;
+    const subscriber = createSubscriber({
+      maxQueued: deps.limits.maxQueuedPerSubscriber,
+      sink: args.sink,
+      tooSlowError: () =>
+        createError('SUBSCRIBER_TOO_SLOW', `More than ${deps.limits.maxQueuedPerSubscriber} events were waiting for this client; resubscribe with the last cursor.`),
+      onClose: () => {
+        shared.subscribers.delete(subscriber);
+        if (shared.subscribers.size === 0) {
+          shared.stop();
+          if (streams.get(key) === shared) streams.delete(key);
+        }
+      },
+    });
+    shared.subscribers.add(subscriber);
+    return subscriber;
+  }
+
   return {
     subscribe<TContext extends Record<string, unknown>>(args: SubscribeArgs<TContext>): Subscriber {
-      const key = createHash('sha256')
-        .update(args.plan.primary.operation)
-        .update('\0')
-        .update(JSON.stringify(args.variables))
-        .update('\0')
-        .update(args.scope)
-        .update('\0')
-        .update(args.plan.operationName ?? '')
-        .update('\0')
-        .update(JSON.stringify(args.plan.perEvent))
-        .digest('hex');
-      let stream = streams.get(key);
-      if (!stream) {
-        stream = start(key, args);
-        streams.set(key, stream);
-      }
-      const shared = stream;
-      const subscriber = createSubscriber({
-        maxQueued: deps.limits.maxQueuedPerSubscriber,
-        sink: args.sink,
-        tooSlowError: () =>
-          createError('SUBSCRIBER_TOO_SLOW', `More than ${deps.limits.maxQueuedPerSubscriber} events were waiting for this client; resubscribe with the last cursor.`),
-        onClose: () => {
-          shared.subscribers.delete(subscriber);
-          if (shared.subscribers.size === 0) {
-            shared.stop();
-            if (streams.get(key) === shared) streams.delete(key);
-          }
-        },
-      });
-      shared.subscribers.add(subscriber);
-      return subscriber;
+      return subscribeHere(keyOf(args), args);
     },
     /** Ends every subscription (supergraph reload, shutdown) with the given error. */
     endAll(error: ReturnType<typeof createError>) {
@@ -163,10 +195,23 @@ export function createSubscriptionHub(deps: {
       }
       streams.clear();
     },
-    stats: () => ({
-      upstreamSubscriptions: streams.size,
-      subscribers: [...streams.values()].reduce((sum, stream) => sum + stream.subscribers.size, 0),
-    }),
+    /**
+     * This worker's upstream subscriptions, its streams fed by another worker, and its own clients'
+     * subscriptions (not the subscribers it holds for other workers' streams).
+     */
+    stats: () => {
+      let relayedSubscriptions = 0;
+      let subscribers = 0;
+      for (const stream of streams.values()) {
+        if (peerStreams?.isRelayed(stream)) relayedSubscriptions += 1;
+        subscribers += stream.subscribers.size;
+      }
+      return {
+        upstreamSubscriptions: streams.size - relayedSubscriptions,
+        relayedSubscriptions,
+        subscribers: subscribers - (peerStreams?.servedForPeers() ?? 0),
+      };
+    },
   };
 }
 

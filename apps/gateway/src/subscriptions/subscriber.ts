@@ -65,8 +65,12 @@ export function createSubscriber(options: { maxQueued: number; onClose: () => vo
 
   return {
     iterator,
-    /** `serialized` returns the result's JSON (UTF-8), computed once for every subscriber of the stream. */
-    push(result: ExecutionResult, serialized: () => Buffer = () => Buffer.from(JSON.stringify(result))) {
+    /**
+     * `serialized` returns the result's JSON (UTF-8), computed once for every subscriber of the
+     * stream. `result` may be a function: an event relayed as JSON from another gateway worker is
+     * parsed only if a subscriber without a sink (HTTP) needs the object.
+     */
+    push(result: ExecutionResult | (() => ExecutionResult), serialized: () => Buffer = () => Buffer.from(JSON.stringify(typeof result === 'function' ? result() : result))) {
       if (ended || failure || completing) return;
       if (sink) {
         if (sink.pending() >= options.maxQueued) {
@@ -82,7 +86,7 @@ export function createSubscriber(options: { maxQueued: number; onClose: () => vo
         queue.length = 0;
         failure = options.tooSlowError();
       } else {
-        queue.push(result);
+        queue.push(typeof result === 'function' ? result() : result);
       }
       wake?.();
     },
