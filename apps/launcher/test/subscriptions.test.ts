@@ -1,6 +1,6 @@
 import { ApolloClient, HttpLink, InMemoryCache, gql } from '@apollo/client';
 import { GraphQLWsLink } from '@apollo/client/link/subscriptions';
-import { getTestModes, graphqlOk, preparePlatformEnv, type PreparedEnv } from '@meridian/testing';
+import { eventually, getTestModes, graphqlOk, preparePlatformEnv, type PreparedEnv } from '@meridian/testing';
 import { startGatewayService, loadGatewayConfig, type GatewayHandle } from '@meridian/gateway';
 import { startTaskService, loadTaskConfig } from '@meridian/task-subgraph';
 import { createLogger } from '@meridian/service-kit';
@@ -286,6 +286,54 @@ describe('token expiry', () => {
     await stream.waitForEnd(10_000);
     expect(JSON.stringify(stream.failure ?? stream.received)).toContain('Access token expired');
     await client.dispose();
+  });
+});
+
+describe('HTTP subscriptions outlive their request deadline', () => {
+  let platform: Platform;
+  let prepared: PreparedEnv;
+  beforeAll(async () => {
+    prepared = await preparePlatformEnv({ name: 'embedded' });
+    platform = await startPlatform({ env: { ...prepared.env, GATEWAY_REQUEST_TIMEOUT_MS: '1500', SUBGRAPH_TIMEOUT_MS: '1000' } });
+  });
+  afterAll(async () => {
+    await platform?.stop();
+    await prepared?.cleanup();
+  });
+
+  it("completes events with entity fetches after the request's deadline has passed (SSE)", async () => {
+    const user = await signUp(platform.gatewayUrl, 'Patient');
+    const controller = new AbortController();
+    const response = await fetch(platform.gatewayUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'text/event-stream', authorization: `Bearer ${user.accessToken}` },
+      body: JSON.stringify({ query: TASK_CHANGED }),
+      signal: controller.signal,
+    });
+    const reader = response.body!.getReader();
+    let text = '';
+    void (async () => {
+      for (;;) {
+        const { value, done } = await reader.read().catch(() => ({ value: undefined, done: true }));
+        if (done) break;
+        text += new TextDecoder().decode(value);
+      }
+    })();
+    const create = (title: string) => graphqlOk(platform.gatewayUrl, CREATE_TASK, { token: user.accessToken, variables: { title, a: null } });
+    await primeStreams([{ get received() { return text.includes('probe') ? [text] : []; } }], () => create('probe'));
+    // Past the 1.5 s the request had: the event's actor comes from the user subgraph all the same.
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    const mark = text.length;
+    await create('Late');
+    const late = await eventually(() => {
+      const line = text.slice(mark).split('\n').find((each) => each.startsWith('data: '));
+      expect(line).toBeDefined();
+      return JSON.parse(line!.slice('data: '.length));
+    });
+    expect(late.errors).toBeUndefined();
+    expect(late.data.taskChanged.task.title).toBe('Late');
+    expect(late.data.taskChanged.actor).toEqual({ displayName: 'Patient' });
+    controller.abort();
   });
 });
 
