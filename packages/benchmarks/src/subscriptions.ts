@@ -48,6 +48,7 @@ interface Params {
   tasks: number;
   timeoutS: number;
   profile: boolean;
+  heapSnapshots: boolean;
   out: string | null;
 }
 
@@ -64,13 +65,15 @@ const HELP = `usage: npx tsx packages/benchmarks/src/subscriptions.ts [options]
   --tasks N         tasks the events are about (BENCH_TASKS, default 10)
   --timeout-s N     give up after N seconds (BENCH_TIMEOUT_S, default 170)
   --profile         --cpu-prof the gateway, platform and client processes into /tmp/subbench-helper/profiles/{gateway-N,platform,client-N}
+  --heap-snapshots  heap snapshots of the (single) gateway process into /tmp/subbench-helper/heap/: baseline, sockets connected,
+                    subscribed (compare them in Chrome DevTools' Memory tab to see what each connection and subscription holds)
   --out FILE        result JSON (default packages/benchmarks/results/subscriptions-<date>.json); --no-out: none`;
 
 function parseParams(argv: readonly string[]): Params {
   const { raw, number, flag } = parseArgs(argv, {
     help: HELP,
     values: ['subscribers', 'users', 'rate', 'duration-s', 'clients', 'gateways', 'gateway-workers', 'transport', 'tasks', 'timeout-s', 'out'],
-    flags: ['profile', 'no-out'],
+    flags: ['profile', 'heap-snapshots', 'no-out'],
   });
   const transport = raw('transport') ?? 'ws';
   if (transport !== 'ws') throw new Error(`--transport (BENCH_TRANSPORT) must be ws, got "${transport}"`);
@@ -86,9 +89,11 @@ function parseParams(argv: readonly string[]): Params {
     tasks: number('tasks', 10),
     timeoutS: number('timeout-s', 170),
     profile: raw('profile') === 'true' || raw('profile') === '1',
+    heapSnapshots: flag('heap-snapshots'),
     out: flag('no-out') ? null : (raw('out') ?? defaultOutFile()),
   };
   if (params.users > params.subscribers) params.users = params.subscribers;
+  if (params.heapSnapshots && (params.gateways > 1 || params.gatewayWorkers > 1)) throw new Error('--heap-snapshots takes one gateway process (no --gateways or --gateway-workers)');
   if (params.subscribers / params.clients > 18_000) throw new Error('at most 18000 sockets per client process (file descriptor limit); raise --clients');
   return params;
 }
@@ -451,6 +456,7 @@ async function runGateway(config: GatewayConfigMessage) {
       const memory = process.memoryUsage();
       return { rss: memory.rss, heapUsed: memory.heapUsed, heapTotal: memory.heapTotal, external: memory.external, arrayBuffers: memory.arrayBuffers };
     },
+    heapSnapshot: async (file: unknown) => (await import('node:v8')).writeHeapSnapshot(String(file)),
     async stop() {
       await gateway.stop();
       setImmediate(() => process.exit(0));
@@ -771,6 +777,13 @@ async function orchestrate(params: Params) {
 
     const baseline = await gateway.call('memory');
     log(`gateway baseline: rss ${mb(baseline.rss)}, heap ${mb(baseline.heapUsed)}`);
+    const heapDir = '/tmp/subbench-helper/heap';
+    const snapshot = async (name: string) => {
+      if (!params.heapSnapshots) return;
+      mkdirSync(heapDir, { recursive: true });
+      log(`heap snapshot: ${await gateways[0]!.call<string>('heapSnapshot', `${heapDir}/${name}.heapsnapshot`, 120_000)}`);
+    };
+    await snapshot('baseline');
 
     // --- idle: N sockets, then N subscriptions, no events
     const cpuConnect0 = await gateway.call<number>('cpu');
@@ -781,17 +794,16 @@ async function orchestrate(params: Params) {
     log(`${params.subscribers} sockets connected (acked) in ${connectSeconds.toFixed(1)} s`);
     await waitFor('open sockets', () => gateway.call('stats'), (s) => s.openWebSockets === params.subscribers, hardDeadline);
     const connectedMemory = await gateway.call('memory');
+    await snapshot('connected');
 
     await Promise.all(clients.map((client) => client.call('subscribe')));
     const stats = await waitFor('subscriptions at the gateway', () => gateway.call('stats'),
-      // Each gateway process holds one upstream subscription per user it serves: with workers, how
-      // a user's sockets spread over them decides the count (users x gateways .. x workers).
-      (s) => s.subscribers === params.subscribers && (params.gatewayWorkers > 1
-        ? s.upstreamSubscriptions >= params.users * Math.min(params.gateways, Math.ceil(params.subscribers / params.users))
-        : s.upstreamSubscriptions === params.users * Math.min(params.gateways, Math.ceil(params.subscribers / params.users))), hardDeadline);
+      // Each gateway holds one upstream subscription per user it serves (its workers share them, ADR 0022).
+      (s) => s.subscribers === params.subscribers && s.upstreamSubscriptions === params.users * Math.min(params.gateways, Math.ceil(params.subscribers / params.users)), hardDeadline);
     await sleep(1_000); // upstream graphql-ws handshakes settle
     const idleMemory = await gateway.call('memory');
     const idleStats = await gateway.call('stats');
+    await snapshot('subscribed');
     const perConnection = (after: any) => ({
       rssBytes: Math.round((after.rss - baseline.rss) / params.subscribers),
       heapUsedBytes: Math.round((after.heapUsed - baseline.heapUsed) / params.subscribers),

@@ -56,8 +56,10 @@ export function createSubscriptionGate(deps: { planner: () => SubscriptionPlanne
       } catch (error) {
         return { errors: [createError('BAD_USER_INPUT', (error as Error).message)] };
       }
-      if (args.connection) args.connection.active += 1;
+      const { connection } = args;
+      if (connection) connection.active += 1;
       perUser.set(userKey, userActive + 1);
+      let expiry: NodeJS.Timeout | undefined;
       const subscriber = deps.hub().subscribe({
         plan,
         variables: args.variables,
@@ -67,44 +69,24 @@ export function createSubscriptionGate(deps: { planner: () => SubscriptionPlanne
         authorization: args.context.authorization,
         scope: isSignedIn(viewer) ? `${viewer.userId}|${[...viewer.roles].sort().join(',')}` : 'anonymous',
         sink: args.sink,
+        // However the subscription ends (result error, completion, the client's return): free its
+        // place under the limits. The subscriber calls this once.
+        onEnd: () => {
+          clearTimeout(expiry);
+          if (connection) connection.active -= 1;
+          const remaining = (perUser.get(userKey) ?? 1) - 1;
+          if (remaining <= 0) perUser.delete(userKey);
+          else perUser.set(userKey, remaining);
+        },
       });
-      const expiry = isSignedIn(viewer)
-        ? setTimeout(
-            () => subscriber.fail(createError('UNAUTHENTICATED', 'Access token expired; reconnect with a fresh token and your last cursor.')),
-            Math.max(0, viewer.expiresAt * 1000 - Date.now()),
-          )
-        : undefined;
-      expiry?.unref();
-      let released = false;
-      const release = () => {
-        if (released) return;
-        released = true;
-        clearTimeout(expiry);
-        if (args.connection) args.connection.active -= 1;
-        const remaining = (perUser.get(userKey) ?? 1) - 1;
-        if (remaining <= 0) perUser.delete(userKey);
-        else perUser.set(userKey, remaining);
-      };
-      const inner = subscriber.iterator;
-      const iterator: AsyncIterableIterator<ExecutionResult> = {
-        async next() {
-          const result = await inner.next();
-          if (result.done) release();
-          return result;
-        },
-        async return() {
-          release();
-          return inner.return!();
-        },
-        async throw(error?: unknown) {
-          release();
-          return inner.throw!(error);
-        },
-        [Symbol.asyncIterator]() {
-          return iterator;
-        },
-      };
-      return { iterator };
+      if (isSignedIn(viewer)) {
+        expiry = setTimeout(
+          () => subscriber.fail(createError('UNAUTHENTICATED', 'Access token expired; reconnect with a fresh token and your last cursor.')),
+          Math.max(0, viewer.expiresAt * 1000 - Date.now()),
+        );
+        expiry.unref();
+      }
+      return { iterator: subscriber.iterator };
     },
   };
 }

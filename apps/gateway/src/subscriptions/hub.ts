@@ -26,6 +26,8 @@ export interface SubscribeArgs<TContext extends Record<string, unknown>> {
   scope: string;
   /** Write results straight to the client (WebSocket) instead of queueing them for its iterator. */
   sink?: SubscriberSink;
+  /** Called once when this subscriber ends, however it ends (the gate releases its limits). */
+  onEnd?: () => void;
 }
 
 export interface SharedStream {
@@ -140,6 +142,9 @@ export function createSubscriptionHub(deps: {
     return stream;
   }
 
+  const tooSlowError = () =>
+    createError('SUBSCRIBER_TOO_SLOW', `More than ${deps.limits.maxQueuedPerSubscriber} events were waiting for this client; resubscribe with the last cursor.`);
+
   function keyOf(args: SubscribeArgs<Record<string, unknown>>): string {
     return createHash('sha256')
       .update(args.plan.primary.operation)
@@ -166,12 +171,13 @@ export function createSubscriptionHub(deps: {
       streams.set(key, stream);
     }
     const shared = stream;
+    const { onEnd } = args;
     const subscriber = createSubscriber({
       maxQueued: deps.limits.maxQueuedPerSubscriber,
       sink: args.sink,
-      tooSlowError: () =>
-        createError('SUBSCRIBER_TOO_SLOW', `More than ${deps.limits.maxQueuedPerSubscriber} events were waiting for this client; resubscribe with the last cursor.`),
+      tooSlowError,
       onClose: () => {
+        onEnd?.();
         shared.subscribers.delete(subscriber);
         if (shared.subscribers.size === 0) {
           shared.stop();

@@ -16,96 +16,119 @@ export interface SubscriberSink {
  * overflows, or fails, the client gets one error result and the iteration ends: events are
  * never dropped silently.
  */
-export function createSubscriber(options: { maxQueued: number; onClose: () => void; tooSlowError: () => GraphQLError; sink?: SubscriberSink }) {
-  const { sink } = options;
-  const queue: ExecutionResult[] = [];
-  let ended = false;
-  let completing = false;
-  let failure: GraphQLError | undefined;
-  let wake: (() => void) | undefined;
-
-  function end() {
-    if (ended) return;
-    ended = true;
-    wake?.();
-    options.onClose();
-  }
-
-  const iterator: AsyncIterableIterator<ExecutionResult> = {
-    async next() {
-      for (;;) {
-        if (failure) {
-          const error = failure;
-          failure = undefined;
-          end();
-          return { done: false, value: { errors: [error] } };
-        }
-        const value = queue.shift();
-        if (value) return { done: false, value };
-        if (completing) end();
-        if (ended) return { done: true, value: undefined };
-        await new Promise<void>((resolve) => {
-          wake = resolve;
-        });
-        wake = undefined;
-      }
-    },
-    async return() {
-      end();
-      return { done: true, value: undefined };
-    },
-    async throw(error?: unknown) {
-      end();
-      throw error;
-    },
-    [Symbol.asyncIterator]() {
-      return iterator;
-    },
-  };
-
-  return {
-    iterator,
-    /**
-     * `serialized` returns the result's JSON (UTF-8), computed once for every subscriber of the
-     * stream. `result` may be a function: an event relayed as JSON from another gateway worker is
-     * parsed only if a subscriber without a sink (HTTP) needs the object.
-     */
-    push(result: ExecutionResult | (() => ExecutionResult), serialized: () => Buffer = () => Buffer.from(JSON.stringify(typeof result === 'function' ? result() : result))) {
-      if (ended || failure || completing) return;
-      if (sink) {
-        if (sink.pending() >= options.maxQueued) {
-          failure = options.tooSlowError();
-          wake?.();
-        } else {
-          sink.write(serialized());
-        }
-        return;
-      }
-      if (queue.length >= options.maxQueued) {
-        // The client is not reading: tell it, rather than dropping events it would never know about.
-        queue.length = 0;
-        failure = options.tooSlowError();
-      } else {
-        queue.push(typeof result === 'function' ? result() : result);
-      }
-      wake?.();
-    },
-    /** Ends the subscription with one error result (subgraph gone, token expired...), after nothing else. */
-    fail(error: GraphQLError) {
-      if (ended || failure) return;
-      queue.length = 0;
-      failure = error;
-      wake?.();
-    },
-    /** Ends the subscription normally once the queued results are delivered. */
-    complete() {
-      completing = true;
-      wake?.();
-    },
-    get ended() {
-      return ended;
-    },
-  };
+export function createSubscriber(options: SubscriberOptions): Subscriber {
+  return new Subscriber(options);
 }
 
-export type Subscriber = ReturnType<typeof createSubscriber>;
+interface SubscriberOptions {
+  maxQueued: number;
+  onClose: () => void;
+  tooSlowError: () => GraphQLError;
+  sink?: SubscriberSink;
+}
+
+/**
+ * A class, and its own iterator, rather than closures: a gateway holds one per client
+ * subscription (10,000s), and methods on the prototype cost nothing per instance.
+ */
+export class Subscriber implements AsyncIterableIterator<ExecutionResult> {
+  /** Results not taken yet (HTTP streams; a WebSocket subscriber writes them at once). */
+  private queue: ExecutionResult[] | undefined;
+  private isEnded = false;
+  private completing = false;
+  private failure: GraphQLError | undefined;
+  private wake: (() => void) | undefined;
+
+  constructor(private readonly options: SubscriberOptions) {}
+
+  /** What the transport iterates: results (HTTP) or only the terminal error (with a sink), then the end. */
+  get iterator(): AsyncIterableIterator<ExecutionResult> {
+    return this;
+  }
+
+  get ended(): boolean {
+    return this.isEnded;
+  }
+
+  private end() {
+    if (this.isEnded) return;
+    this.isEnded = true;
+    this.wake?.();
+    this.options.onClose();
+  }
+
+  async next(): Promise<IteratorResult<ExecutionResult>> {
+    for (;;) {
+      if (this.failure) {
+        const error = this.failure;
+        this.failure = undefined;
+        this.end();
+        return { done: false, value: { errors: [error] } };
+      }
+      const value = this.queue?.shift();
+      if (value) return { done: false, value };
+      if (this.completing) this.end();
+      if (this.isEnded) return { done: true, value: undefined };
+      await new Promise<void>((resolve) => {
+        this.wake = resolve;
+      });
+      this.wake = undefined;
+    }
+  }
+
+  async return(): Promise<IteratorResult<ExecutionResult>> {
+    this.end();
+    return { done: true, value: undefined };
+  }
+
+  async throw(error?: unknown): Promise<IteratorResult<ExecutionResult>> {
+    this.end();
+    throw error;
+  }
+
+  [Symbol.asyncIterator](): AsyncIterableIterator<ExecutionResult> {
+    return this;
+  }
+
+  /**
+   * `serialized` returns the result's JSON (UTF-8), computed once for every subscriber of the
+   * stream. `result` may be a function: an event relayed as JSON from another gateway worker is
+   * parsed only if a subscriber without a sink (HTTP) needs the object.
+   */
+  push(result: ExecutionResult | (() => ExecutionResult), serialized: () => Buffer = () => Buffer.from(JSON.stringify(typeof result === 'function' ? result() : result))) {
+    if (this.isEnded || this.failure || this.completing) return;
+    const { sink, maxQueued } = this.options;
+    if (sink) {
+      if (sink.pending() >= maxQueued) {
+        this.failure = this.options.tooSlowError();
+        this.wake?.();
+      } else {
+        sink.write(serialized());
+      }
+      return;
+    }
+    const queue = (this.queue ??= []);
+    if (queue.length >= maxQueued) {
+      // The client is not reading: tell it, rather than dropping events it would never know about.
+      queue.length = 0;
+      this.failure = this.options.tooSlowError();
+    } else {
+      queue.push(typeof result === 'function' ? result() : result);
+    }
+    this.wake?.();
+  }
+
+  /** Ends the subscription with one error result (subgraph gone, token expired...), after nothing else. */
+  fail(error: GraphQLError) {
+    if (this.isEnded || this.failure) return;
+    if (this.queue) this.queue.length = 0;
+    this.failure = error;
+    this.wake?.();
+  }
+
+  /** Ends the subscription normally once the queued results are delivered. */
+  complete() {
+    this.completing = true;
+    this.wake?.();
+  }
+}
