@@ -225,6 +225,10 @@ describe.each(getTestModes())('observability across the platform ($name)', (mode
     const producer = tracing.spans().find((span) => span.spanContext().spanId === producerLink.context.spanId);
     expect(producer && ofService(producer, 'task')).toBe(true);
     expect(producer?.name).toMatch(/^mutation /);
+    // The gateway's span of that event links to the subgraph's (mutation -> subgraph event ->
+    // gateway event); the subgraph's traceparent stays between the two, clients never see it.
+    expect(events.some((event) => event.links.some((link) => link.context.spanId === subgraphEvent.spanContext().spanId))).toBe(true);
+    expect(JSON.stringify(stream.received)).not.toContain('traceparent');
     // The query's span is named after the operation and continues its own traceparent.
     const query = tracing.spans().find((span) => ofService(span, 'gateway') && traceIdOf(span) === queryTraceId);
     expect(query?.name).toBe('query Me');

@@ -114,10 +114,10 @@ export function injectTraceHeaders(headers: { set(name: string, value: string): 
   if (headers) propagation.inject(context.active(), headers, headersSetter);
 }
 
-/** W3C traceparent of the active span, or undefined when there is none. */
-export function currentTraceparent(): string | undefined {
+/** W3C traceparent of the active span (or of the span in `ctx`), or undefined when there is none. */
+export function currentTraceparent(ctx: Context = context.active()): string | undefined {
   const carrier: Record<string, string> = {};
-  propagation.inject(context.active(), carrier);
+  propagation.inject(ctx, carrier);
   return carrier.traceparent;
 }
 

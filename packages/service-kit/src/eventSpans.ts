@@ -1,5 +1,5 @@
 import { createSourceEventStream, execute, getOperationAST, type ExecutionArgs, type ExecutionResult } from 'graphql';
-import { contextFromTraceparent, getTracer, otelContext, otelTrace, ROOT_CONTEXT, SpanKind, SpanStatusCode, type Span } from '@meridian/observability';
+import { contextFromTraceparent, currentTraceparent, getTracer, otelContext, otelTrace, ROOT_CONTEXT, SpanKind, SpanStatusCode, type Span } from '@meridian/observability';
 
 type SpanContext = ReturnType<Span['spanContext']>;
 
@@ -67,8 +67,11 @@ function executeInSpans(source: AsyncIterable<unknown>, args: ExecutionArgs, sta
       if (item.done || closed) return { done: true, value: undefined };
       const span = (current = startSpan(item.value));
       try {
-        const result = await otelContext.with(otelTrace.setSpan(ROOT_CONTEXT, span), execute, undefined, { ...args, rootValue: item.value });
+        const inEvent = otelTrace.setSpan(ROOT_CONTEXT, span);
+        const result = await otelContext.with(inEvent, execute, undefined, { ...args, rootValue: item.value });
         if (result.errors?.length) span.setStatus({ code: SpanStatusCode.ERROR });
+        // The gateway links its own span of this event to this one (extensions stay between the two).
+        if (span.isRecording()) result.extensions = { ...result.extensions, traceparent: currentTraceparent(inEvent) };
         return { done: false, value: result };
       } catch (error) {
         span.recordException(error as Error);

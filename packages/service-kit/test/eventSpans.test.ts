@@ -54,13 +54,19 @@ describe('createTracedSubscribe (a span per subscription event)', () => {
       return run('Changed');
     })) as AsyncIterableIterator<ExecutionResult>;
 
-    expect(await stream.next()).toEqual({ done: false, value: { data: { changed: { id: 'e1' } } } });
+    // Each result tells the gateway its event span (extensions.traceparent), for the gateway's span to link to.
+    const results = [await stream.next()];
     // Still open while graphql-ws serializes and writes the result: it ends when the next event is asked for.
     expect(eventSpans('Changed')).toHaveLength(0);
-    expect(await stream.next()).toEqual({ done: false, value: { data: { changed: { id: 'e2' } } } });
+    results.push(await stream.next());
     expect(await stream.next()).toEqual({ done: true, value: undefined });
 
     const [first, second] = eventSpans('Changed');
+    const traceparentOf = (span: typeof first) => `00-${span?.spanContext().traceId}-${span?.spanContext().spanId}-01`;
+    expect(results).toEqual([
+      { done: false, value: { data: { changed: { id: 'e1' } }, extensions: { traceparent: traceparentOf(first) } } },
+      { done: false, value: { data: { changed: { id: 'e2' } }, extensions: { traceparent: traceparentOf(second) } } },
+    ]);
     expect(first?.kind).toBe(SpanKind.CONSUMER);
     expect(first?.parentSpanContext).toBeUndefined();
     expect([setUp.traceId, producer.traceId]).not.toContain(first?.spanContext().traceId);

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { ExecutionResult } from 'graphql';
 import { createError } from '@meridian/errors';
-import { currentTraceparent, getTracer, otelContext, otelTrace, ROOT_CONTEXT, SpanKind, SpanStatusCode } from '@meridian/observability';
+import { contextFromTraceparent, currentTraceparent, getTracer, otelContext, otelTrace, ROOT_CONTEXT, SpanKind, SpanStatusCode } from '@meridian/observability';
 import type { WorkerPeers } from '@meridian/service-kit';
 import { createPeerStreams } from './peerStreams';
 import type { SubscriptionPlan, SubscriptionPlanner, ServiceMap } from './planner';
@@ -101,11 +101,16 @@ export function createSubscriptionHub(deps: {
           if (stream.subscribers.size === 0) break;
           // One span per event and stream (a trace of its own: a subscription may live for days),
           // covering the entity fetches and the fan-out.
+          // Linked to the set-up, and to the subgraph's span of this event when it sent one.
+          const links = origin ? [{ context: origin }] : [];
+          const fromSubgraph = event.extensions?.traceparent;
+          const subgraphEvent = typeof fromSubgraph === 'string' ? otelTrace.getSpanContext(contextFromTraceparent(fromSubgraph)) : undefined;
+          if (subgraphEvent) links.push({ context: subgraphEvent });
           const span = tracer.startSpan(
             eventSpanName,
             {
               kind: SpanKind.CONSUMER,
-              links: origin ? [{ context: origin }] : [],
+              links,
               attributes: { 'meridian.service': 'gateway', 'meridian.subgraph': plan.primary.serviceName, 'meridian.subscribers': stream.subscribers.size },
             },
             ROOT_CONTEXT,
