@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Writable } from 'node:stream';
-import { installInMemoryTracing, SpanKind, type ReadableSpan } from '@meridian/observability';
+import { installInMemoryTracing, SpanKind, SpanStatusCode, type ReadableSpan } from '@meridian/observability';
 import { eventually, getTestModes, graphqlOk, preparePlatformEnv, type PreparedEnv } from '@meridian/testing';
 import { startPlatform, type Platform } from '../src/platform';
 import { collect, primeStreams, signUp as signUpUser, TASK_CHANGED, titleIs, wsClient } from './subscriptionHelpers';
@@ -234,5 +234,21 @@ describe.each(getTestModes())('observability across the platform ($name)', (mode
     expect(query?.name).toBe('query Me');
     expect(parentIdOf(query!)).toBe(clientSpanId);
     expect(query?.attributes['network.protocol.name']).toBe('websocket');
+
+    // A subscription the subgraph refuses (anonymous, straight to it) comes back as a result with
+    // errors, not a throw: its span is marked as an error all the same.
+    const refusedTraceId = newTraceId();
+    const anonymous = wsClient(`${platform.services.task.url}/graphql`);
+    const refused = collect(anonymous.iterate({ query: 'subscription Refused { taskChanged { cursor } }', extensions: { traceparent: `00-${refusedTraceId}-${clientSpanId}-01` } }));
+    await refused.waitForEnd();
+    expect(JSON.stringify(refused.failure ?? refused.received)).toContain('UNAUTHENTICATED');
+    await anonymous.dispose();
+    const refusedSpan = await eventually(() => {
+      const span = tracing.spans().find((candidate) => ofService(candidate, 'task') && traceIdOf(candidate) === refusedTraceId);
+      expect(span).toBeDefined();
+      return span!;
+    });
+    expect(refusedSpan.name).toBe('subscription Refused');
+    expect(refusedSpan.status.code).toBe(SpanStatusCode.ERROR);
   });
 });

@@ -14,7 +14,7 @@ import type { TokenVerifier, Viewer } from '@meridian/tokens';
 import type { Logger } from './logger';
 import { listen, type RunningServer } from './http';
 import { createObservabilityPlugin, metricsHandler, operationSpanName, requestIdOf, tracingMiddleware } from './observability';
-import { contextOfWebSocketOperation, createServiceRegistry, getTracer, inSpan, SpanKind, type Context, type Registry } from '@meridian/observability';
+import { contextOfWebSocketOperation, createServiceRegistry, getTracer, inSpan, SpanKind, SpanStatusCode, type Context, type Registry } from '@meridian/observability';
 import { attachWebSocketServer } from './websocket';
 import { createTracedSubscribe } from './eventSpans';
 import { closeConnectionsWhileDraining, createReadiness, type Readiness } from './readiness';
@@ -176,7 +176,12 @@ function serveSubscriptions<TContext extends BaseContext>(
       tracer,
       operationSpanName(args.document, args.operationName),
       { kind: SpanKind.SERVER, parent: trace?.parent, attributes: { 'meridian.service': options.name, 'meridian.request_id': trace?.requestId ?? '', 'network.protocol.name': 'websocket' } },
-      async () => run(),
+      async (span) => {
+        const result = await run();
+        // A refused subscription or a failed query comes back as a result with errors, not a throw.
+        if ((result as { errors?: readonly unknown[] } | null)?.errors?.length) span.setStatus({ code: SpanStatusCode.ERROR });
+        return result;
+      },
     );
   };
   const subscribe = createTracedSubscribe(options.name);

@@ -57,6 +57,8 @@ export function runWorkers(name: string, start: () => Promise<{ stop(): Promise<
 function runPrimary(name: string, options: WorkersOptions, log: (message: string) => void): void {
   serveClusterMetrics();
   const peers = createPeerRelay(options.workers);
+  /** Each worker's slot (0 … workers - 1): its replacement takes the same one. */
+  const slots = new Map<Worker, number>();
   const started = new Set<Worker>();
   const restarts: number[] = [];
   let allStarted = false;
@@ -78,7 +80,6 @@ function runPrimary(name: string, options: WorkersOptions, log: (message: string
       }
     });
   };
-  const slots = new Map<Worker, number>();
   const live = () => Object.values(cluster.workers ?? {}).filter((each): each is Worker => each !== undefined);
 
   const stopAll = (reason: string, exitCode: number) => {
