@@ -39,7 +39,9 @@ function worker(peers: WorkerPeers) {
   const asked: SubscribeArgs<Record<string, unknown>>[] = [];
   const held: Subscriber[] = [];
   const forgotten: SharedStream[] = [];
+  const errors: unknown[] = [];
   let planFails = false;
+  let subscribeFails = false;
   const planner = (() => ({
     plan: (document: ReturnType<typeof parse>, operationName: string | undefined) => {
       if (planFails) throw new Error('Cannot query field "taskChanged" on type "Subscription".');
@@ -50,22 +52,23 @@ function worker(peers: WorkerPeers) {
     peers,
     planner,
     subscribeHere: (args) => {
+      if (subscribeFails) throw new Error('No routing URL for subgraph task.');
       asked.push(args);
       const subscriber = createSubscriber({ maxQueued: 10, sink: args.sink, tooSlowError: () => createError('SUBSCRIBER_TOO_SLOW', 'slow'), onClose: () => undefined });
       held.push(subscriber);
       return subscriber;
     },
     forget: (stream) => forgotten.push(stream),
-    onError: (error) => {
-      throw error;
-    },
+    onError: (error) => errors.push(error),
   });
   return {
     streams,
     asked,
     held,
     forgotten,
+    errors,
     failPlans: () => (planFails = true),
+    failSubscribes: () => (subscribeFails = true),
     /** A relayed stream to `owner` with one WebSocket-like client (sink) and one HTTP-like client (queue). */
     subscribe(owner: number) {
       const args = {
@@ -166,6 +169,15 @@ describe('subscription streams shared between gateway workers', () => {
     const { value } = await http.iterator.next();
     expect(value?.errors?.[0]?.extensions).toMatchObject({ code: 'SUPERGRAPH_RELOADED' });
     expect(owner!.held).toEqual([]);
+  });
+
+  it('ends the relayed stream with INTERNAL_SERVER_ERROR, and keeps the owner up, when the owner cannot start the stream', async () => {
+    const [owner, other] = twoWorkers();
+    owner!.failSubscribes();
+    const { http } = other!.subscribe(0);
+    const { value } = await http.iterator.next();
+    expect(value?.errors?.[0]).toMatchObject({ message: 'Internal server error.', extensions: { code: 'INTERNAL_SERVER_ERROR' } });
+    expect(owner!.errors).toEqual([new Error('No routing URL for subgraph task.')]);
   });
 
   it('gives each key one owner, the same in every worker, spread over the workers', () => {

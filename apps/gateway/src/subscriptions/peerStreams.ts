@@ -99,16 +99,24 @@ export function createPeerStreams(deps: {
       // The other worker's clients have their own bounded queues.
       pending: () => 0,
     };
-    const subscriber = otelContext.with(contextFromTraceparent(request.traceparent), () =>
-      deps.subscribeHere({
-        plan,
-        variables: request.variables,
-        context: request.context,
-        authorization: request.authorization,
-        scope: request.scope,
-        sink,
-      }),
-    );
+    let subscriber: Subscriber;
+    try {
+      subscriber = otelContext.with(contextFromTraceparent(request.traceparent), () =>
+        deps.subscribeHere({
+          plan,
+          variables: request.variables,
+          context: request.context,
+          authorization: request.authorization,
+          scope: request.scope,
+          sink,
+        }),
+      );
+    } catch (error) {
+      // As a local subscription would: the client gets an error, and this worker stays up.
+      deps.onError(error, { peer: from });
+      send(from, { t: 'end', id, errors: [createError('INTERNAL_SERVER_ERROR', 'Internal server error.').toJSON()] });
+      return;
+    }
     served.set(servedKey, subscriber);
     // With a sink, the iterator yields only the terminal error, then ends.
     void (async () => {
