@@ -238,7 +238,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
   app.get('/readyz', readiness.handler);
   app.use(closeConnectionsWhileDraining(readiness));
   app.get('/metrics', observability.metricsRoute);
-  const gate = createSubscriptionGate({ planner: () => planner, hub: () => hub, limits: deps.subscriptionLimits });
+  const gate = createSubscriptionGate({ planner: () => planner, hub: () => hub, limits: deps.subscriptionLimits, shared: deps.peers });
   const webSockets = serveGraphQLOverWebSocket({
     httpServer,
     planner: () => planner,

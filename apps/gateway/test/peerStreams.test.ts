@@ -28,6 +28,8 @@ function twoWorkers(options: { ready?: boolean[] } = {}) {
     onMessage: (listener) => void listeners[index]!.message.push(listener),
     onGone: () => undefined,
     onUndeliverable: (listener) => void listeners[index]!.undeliverable.push(listener),
+    acquire: async () => true,
+    release: () => undefined,
   });
   return [0, 1].map((index) => worker(peersOf(index)));
 }

@@ -94,6 +94,8 @@ describe('gateway with two worker processes', () => {
       LOG_LEVEL: 'warn',
       GATEWAY_PORT: String(port),
       GATEWAY_WORKERS: '2',
+      // Low enough for a test to reach it (the relayed-streams test below opens 32 for one user).
+      MAX_SUBSCRIPTIONS_PER_USER: '40',
       JWKS_URL: `${platform.services.auth.url}/.well-known/jwks.json`,
       SHUTDOWN_TIMEOUT_MS: '10000',
     };
@@ -154,6 +156,46 @@ describe('gateway with two worker processes', () => {
     await b.stop();
     await first.dispose();
     await second.dispose();
+  });
+
+  it('holds MAX_SUBSCRIPTIONS_PER_USER for the whole gateway, not per worker', async () => {
+    const grace = await signUp(url, 'Grace');
+    const createTask = (title: string) => graphqlOk(url, CREATE_TASK, { token: grace.accessToken, variables: { title } });
+    const subscribe = (client: ReturnType<typeof wsClient>) => collect(client.iterate({ query: TASK_CHANGED }));
+    // Two connections, one per worker (checked below): 20 subscriptions on each, 40 in all.
+    const clients = [wsClient(url, grace.accessToken), wsClient(url, grace.accessToken)];
+    const streams = clients.map((client) => Array.from({ length: 20 }, () => subscribe(client)));
+    await primeStreams(streams.flat(), () => createTask('probe'));
+    const text = await getOnNewConnection(url.replace('/graphql', '/metrics'));
+    expect(metricSum(text, 'meridian_gateway_subscriptions_active')).toBe(40);
+    // The worker that does not own the stream key relays it: Grace has clients on both workers.
+    expect(metricSum(text, 'meridian_gateway_relayed_subscriptions')).toBe(1);
+
+    // Each worker holds 20, under the limit on its own; the gateway as a whole is at 40.
+    const refused = clients.map(subscribe);
+    for (const stream of refused) {
+      await stream.waitForEnd();
+      expect(stream.received).toEqual([{ errors: [expect.objectContaining({ message: 'At most 40 subscriptions per user.', extensions: expect.objectContaining({ code: 'RATE_LIMITED' }) })] }]);
+    }
+
+    // A place freed on one worker can be taken on the other.
+    await streams[0]![0]!.stop();
+    // The release reaches the primary a moment after the client's `complete`: a refusal meanwhile
+    // comes at once (the stream ends), so try again until one stays open.
+    let again: ReturnType<typeof subscribe> | undefined;
+    for (let attempt = 0; attempt < 30 && !again; attempt++) {
+      const stream = subscribe(clients[1]!);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      if (!stream.ended) again = stream;
+    }
+    expect(again).toBeDefined();
+    await primeStreams([again!], () => createTask('probe again'));
+    await Promise.all([again!, ...streams.flat().slice(1)].map((stream) => stream.stop()));
+    await Promise.all(clients.map((client) => client.dispose()));
+    await eventually(async () => {
+      const after = await getOnNewConnection(url.replace('/graphql', '/metrics'));
+      expect(metricSum(after, 'meridian_gateway_subscriptions_active')).toBe(0);
+    }, 10_000);
   });
 
   it('ends the streams a dead worker held for the other with SUBSCRIPTION_INTERRUPTED; they can subscribe again', async () => {

@@ -14,13 +14,30 @@ const DELIVER = 'meridian:peer-message';
 const GONE = 'meridian:peer-gone';
 /** Primary -> worker: your message to slot `to` could not be delivered (no worker ready there). */
 const UNDELIVERABLE = 'meridian:peer-undeliverable';
+/** Worker -> primary: take one unit of counter `key` if fewer than `limit` are taken (answered with ACQUIRED). */
+const ACQUIRE = 'meridian:count-acquire';
+const ACQUIRED = 'meridian:count-acquired';
+/** Worker -> primary: give back one unit of counter `key`. */
+const RELEASE = 'meridian:count-release';
+
+/**
+ * When the primary gives up on a worker that stopped reading its messages. A worker reads its
+ * channel on its event loop; one that stalls (a runaway computation, a GC storm) lets the others'
+ * relayed messages pile up in the primary's memory. Once more than `maxQueued` wait for it and
+ * none has gone out for `stallMs`, the primary kills it: its clients reconnect, its peers get
+ * `onGone`, and a replacement takes its slot. A busy worker that still reads is left alone.
+ */
+export const DEFAULT_WORKER_STALL = { maxQueued: 10_000, stallMs: 10_000 };
 
 type Envelope =
   | { type: typeof HELLO }
   | { type: typeof SEND; to: number; payload: unknown }
   | { type: typeof DELIVER; from: number; payload: unknown }
   | { type: typeof GONE; index: number }
-  | { type: typeof UNDELIVERABLE; to: number; payload: unknown };
+  | { type: typeof UNDELIVERABLE; to: number; payload: unknown }
+  | { type: typeof ACQUIRE; id: number; key: string; limit: number }
+  | { type: typeof ACQUIRED; id: number; granted: boolean }
+  | { type: typeof RELEASE; key: string };
 
 /**
  * The other workers of this service, seen from one worker: messages by slot, through the primary
@@ -37,6 +54,13 @@ export interface WorkerPeers {
   onGone(listener: (index: number) => void): void;
   /** A message this worker sent found no worker ready in its slot (it died, or its replacement is starting). */
   onUndeliverable(listener: (to: number, payload: unknown) => void): void;
+  /**
+   * Counters shared by every worker, kept by the primary (a per-user limit that must hold across
+   * the workers). `acquire` takes one unit of `key` if fewer than `limit` are taken, and answers
+   * whether it did; `release` gives one back. The units a worker holds are given back when it dies.
+   */
+  acquire(key: string, limit: number): Promise<boolean>;
+  release(key: string): void;
 }
 
 let peers: WorkerPeers | undefined | null = null;
@@ -58,9 +82,15 @@ export function workerPeers(): WorkerPeers | undefined {
   const messageListeners: ((from: number, payload: unknown) => void)[] = [];
   const goneListeners: ((index: number) => void)[] = [];
   const undeliverableListeners: ((to: number, payload: unknown) => void)[] = [];
+  /** Answers awaited from the primary, by request id. */
+  const acquiring = new Map<number, (granted: boolean) => void>();
+  let nextAcquire = 1;
   const onEnvelope = (raw: unknown) => {
     const envelope = raw as Envelope;
-    if (envelope?.type === DELIVER) for (const listener of messageListeners) listener(envelope.from, envelope.payload);
+    if (envelope?.type === ACQUIRED) {
+      acquiring.get(envelope.id)?.(envelope.granted);
+      acquiring.delete(envelope.id);
+    } else if (envelope?.type === DELIVER) for (const listener of messageListeners) listener(envelope.from, envelope.payload);
     else if (envelope?.type === GONE) for (const listener of goneListeners) listener(envelope.index);
     else if (envelope?.type === UNDELIVERABLE) for (const listener of undeliverableListeners) listener(envelope.to, envelope.payload);
   };
@@ -75,36 +105,111 @@ export function workerPeers(): WorkerPeers | undefined {
     onMessage: (listener) => void messageListeners.push(listener),
     onGone: (listener) => void goneListeners.push(listener),
     onUndeliverable: (listener) => void undeliverableListeners.push(listener),
+    acquire: (key, limit) =>
+      new Promise<boolean>((resolve) => {
+        // Without the primary this worker is on its way out; its own limits still apply meanwhile.
+        if (!process.connected) return resolve(true);
+        const id = nextAcquire++;
+        acquiring.set(id, resolve);
+        send({ type: ACQUIRE, id, key, limit } satisfies Envelope);
+      }),
+    release: (key) => {
+      if (process.connected) send({ type: RELEASE, key } satisfies Envelope);
+    },
   };
+  process.once('disconnect', () => {
+    for (const resolve of acquiring.values()) resolve(true);
+    acquiring.clear();
+  });
   return peers;
 }
 
 /**
  * The primary's side of `workerPeers`: fork each worker with `env(slot)`, then `adopt` it. Messages
  * are delivered only to a worker that has said hello (its listener is registered); for any other
- * slot the sender is told, so nothing waits on a message that was dropped.
+ * slot the sender is told, so nothing waits on a message that was dropped. The primary also keeps
+ * the shared counters (`acquire` / `release`), and kills a worker that stops reading its messages
+ * (`DEFAULT_WORKER_STALL`).
  */
-export function createPeerRelay(count: number) {
+export function createPeerRelay(count: number, options: { stall?: Partial<typeof DEFAULT_WORKER_STALL>; log?: (message: string) => void } = {}) {
+  const stall = { ...DEFAULT_WORKER_STALL, ...options.stall };
+  const log = options.log ?? ((message: string) => console.error(message));
   const ready = new Map<number, Worker>();
+  /** Per worker: messages sent to it and not yet written to its channel, and when one last went out. */
+  const waiting = new Map<Worker, { count: number; since: number }>();
+  const killed = new WeakSet<Worker>();
+  /** Units taken of each shared counter, across the workers. */
+  const counts = new Map<string, number>();
+
+  const add = (map: Map<string, number>, key: string, delta: number) => {
+    const value = (map.get(key) ?? 0) + delta;
+    if (value > 0) map.set(key, value);
+    else map.delete(key);
+  };
+
+  const deliver = (target: Worker, envelope: Envelope) => {
+    if (killed.has(target)) return; // its peers hear of it (`GONE`) once its channel closes
+    let entry = waiting.get(target);
+    if (!entry) waiting.set(target, (entry = { count: 0, since: Date.now() }));
+    const queue = entry;
+    queue.count += 1;
+    target.send(envelope, undefined, () => {
+      queue.count -= 1;
+      queue.since = Date.now();
+      if (queue.count === 0 && waiting.get(target) === queue) waiting.delete(target);
+    });
+  };
+
+  const watchdog = setInterval(() => {
+    const now = Date.now();
+    for (const [worker, queue] of waiting) {
+      if (queue.count <= stall.maxQueued || now - queue.since < stall.stallMs) continue;
+      killed.add(worker);
+      waiting.delete(worker);
+      log(`worker ${worker.process.pid} has read none of ${queue.count} messages for ${now - queue.since} ms: killing it`);
+      worker.process.kill('SIGKILL');
+    }
+  }, Math.min(1_000, stall.stallMs / 4));
+  watchdog.unref();
+
   return {
     env: (index: number): Record<string, string> => ({ [WORKER_INDEX_ENV]: String(index), [WORKER_COUNT_ENV]: String(count) }),
     adopt(worker: Worker, index: number) {
+      /** The units this worker holds, given back when it dies. */
+      const mine = new Map<string, number>();
       worker.on('message', (raw: unknown) => {
         const envelope = raw as Envelope;
         if (envelope?.type === HELLO) {
           ready.set(index, worker);
         } else if (envelope?.type === SEND) {
           const target = ready.get(envelope.to);
-          if (target?.isConnected()) target.send({ type: DELIVER, from: index, payload: envelope.payload } satisfies Envelope);
-          else if (worker.isConnected()) worker.send({ type: UNDELIVERABLE, to: envelope.to, payload: envelope.payload } satisfies Envelope);
+          if (target?.isConnected()) deliver(target, { type: DELIVER, from: index, payload: envelope.payload });
+          else if (worker.isConnected()) deliver(worker, { type: UNDELIVERABLE, to: envelope.to, payload: envelope.payload });
+        } else if (envelope?.type === ACQUIRE) {
+          const granted = (counts.get(envelope.key) ?? 0) < envelope.limit;
+          if (granted) {
+            add(counts, envelope.key, 1);
+            add(mine, envelope.key, 1);
+          }
+          if (worker.isConnected()) deliver(worker, { type: ACQUIRED, id: envelope.id, granted });
+        } else if (envelope?.type === RELEASE) {
+          // Only what this worker holds: a late release after a restart cannot free another's unit.
+          if (!mine.has(envelope.key)) return;
+          add(mine, envelope.key, -1);
+          add(counts, envelope.key, -1);
         }
       });
       // Once its channel is closed: every message it sent before has been read and delivered.
       worker.on('disconnect', () => {
+        for (const [key, units] of mine) add(counts, key, -units);
+        mine.clear();
+        waiting.delete(worker);
         if (ready.get(index) !== worker) return;
         ready.delete(index);
-        for (const other of ready.values()) if (other.isConnected()) other.send({ type: GONE, index } satisfies Envelope);
+        for (const other of ready.values()) if (other.isConnected()) deliver(other, { type: GONE, index });
       });
     },
+    /** Units taken of a shared counter, across the workers (for tests and diagnostics). */
+    count: (key: string) => counts.get(key) ?? 0,
   };
 }

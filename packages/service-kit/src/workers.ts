@@ -18,6 +18,8 @@ export interface WorkersOptions {
   /** The workers' own stop bound (SHUTDOWN_TIMEOUT_MS); the primary waits this plus a margin. */
   shutdownTimeoutMs: number;
   log?: (message: string) => void;
+  /** When the primary kills a worker that reads none of its messages (`DEFAULT_WORKER_STALL` in workerPeers.ts). */
+  stall?: { maxQueued?: number; stallMs?: number };
 }
 
 /**
@@ -32,6 +34,8 @@ export interface WorkersOptions {
  *   all stopped cleanly, else 1. A worker still running after its bound plus 5 s is killed.
  * - `/metrics` on any worker answers for all of them (see clusterMetrics in observability).
  * - Workers can message each other by slot (`workerPeers`); a replacement takes the dead worker's slot.
+ *   The primary also keeps counters the workers share (`acquire` / `release`), and kills a worker
+ *   that has stopped reading its messages, so that they do not pile up in the primary.
  */
 export function runWorkers(name: string, start: () => Promise<{ stop(): Promise<void>; shutdownTimeoutMs?: number }>, options: WorkersOptions): void {
   const log = options.log ?? console.log;
@@ -56,7 +60,7 @@ export function runWorkers(name: string, start: () => Promise<{ stop(): Promise<
 
 function runPrimary(name: string, options: WorkersOptions, log: (message: string) => void): void {
   serveClusterMetrics();
-  const peers = createPeerRelay(options.workers);
+  const peers = createPeerRelay(options.workers, { stall: options.stall, log: (message) => console.error(`${name}: ${message}`) });
   /** Each worker's slot (0 … workers - 1): its replacement takes the same one. */
   const slots = new Map<Worker, number>();
   const started = new Set<Worker>();

@@ -46,7 +46,7 @@ export function createHttpSubscriptionHandler(deps: {
       const status = (error as GraphQLError).extensions?.http as { status?: number } | undefined;
       return sendErrors(res, status?.status ?? 401, [error as GraphQLError]);
     }
-    const opened = deps.gate.open({ document, operationName, variables: parseVariables(params?.variables), context });
+    const opened = await deps.gate.open({ document, operationName, variables: parseVariables(params?.variables), context });
     if ('errors' in opened) return sendErrors(res, 200, opened.errors);
 
     const iterator = opened.iterator;

@@ -222,7 +222,7 @@ export function serveGraphQLOverWebSocket(deps: {
         // The span covers the set-up (gate, plan, upstream subscription); each event gets its own
         // span in the hub, linked to the one of the subscription that opened the upstream.
         return inOperationSpan(operationSpanName(args.document, args.operationName), context, async (span) => {
-          const opened = deps.gate.open({
+          const opened = await deps.gate.open({
             document: args.document,
             operationName: args.operationName ?? undefined,
             variables: (args.variableValues ?? {}) as Record<string, unknown>,
