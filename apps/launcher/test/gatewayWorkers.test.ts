@@ -119,7 +119,7 @@ describe('gateway with two worker processes', () => {
     await prepared?.cleanup();
   });
 
-  it('runs two processes besides the primary, and /metrics on either answers for both', async () => {
+  it('runs two processes besides the primary, and /metrics on either answers for both and the primary', async () => {
     expect(pids).toHaveLength(2);
     expect(new Set([...pids, gateway.child.pid]).size).toBe(3);
     const requests = 20;
@@ -131,6 +131,9 @@ describe('gateway with two worker processes', () => {
     for (let scrape = 0; scrape < 4; scrape++) {
       const text = await getOnNewConnection(url.replace('/graphql', '/metrics'));
       expect(metricSum(text, 'meridian_graphql_requests_total', { operation: 'WorkersProbe' })).toBe(requests);
+      // The primary's own process, besides the workers' (summed).
+      expect(metricSum(text, 'meridian_primary_process_resident_memory_bytes')).toBeGreaterThan(0);
+      expect(metricSum(text, 'meridian_process_resident_memory_bytes')).toBeGreaterThan(0);
     }
   });
 

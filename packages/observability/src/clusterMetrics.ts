@@ -1,5 +1,5 @@
 import cluster from 'node:cluster';
-import { AggregatorRegistry, type Registry } from 'prom-client';
+import { AggregatorRegistry, Registry, collectDefaultMetrics } from 'prom-client';
 
 /**
  * Metrics of a service that runs as several worker processes on one port (`runWorkers` in
@@ -7,7 +7,8 @@ import { AggregatorRegistry, type Registry } from 'prom-client';
  * that worker's numbers alone would make every counter jump between workers. So a worker asks
  * the primary, which gathers every worker's registries through prom-client's AggregatorRegistry
  * (counters and histograms summed, gauges as each metric's aggregator says) and hands back the
- * Prometheus text.
+ * Prometheus text. The primary adds its own process metrics, as `meridian_primary_*`: it relays the
+ * workers' messages (service-kit's workerPeers), so its CPU and memory are the service's too.
  */
 
 /** Set by `runWorkers` in the environment of the workers it forks (not in other cluster setups, e.g. PM2's). */
@@ -36,14 +37,16 @@ export function serveClusterMetrics(): void {
   if (serving) return;
   serving = true;
   const registry = new AggregatorRegistry();
+  const own = new Registry();
+  collectDefaultMetrics({ register: own, prefix: 'meridian_primary_' });
   cluster.on('message', (worker, message: unknown) => {
     if ((message as MetricsRequest | undefined)?.type !== REQUEST) return;
     const { id } = message as MetricsRequest;
     const reply = (answer: Omit<MetricsReply, 'type' | 'id'>) => {
       if (worker.isConnected()) worker.send({ type: REPLY, id, ...answer } satisfies MetricsReply);
     };
-    registry.clusterMetrics().then(
-      (body) => reply({ contentType: registry.contentType, body }),
+    Promise.all([registry.clusterMetrics(), own.metrics()]).then(
+      ([workers, primary]) => reply({ contentType: registry.contentType, body: `${workers}\n${primary}` }),
       (error: unknown) => reply({ error: error instanceof Error ? error.message : String(error) }),
     );
   });
