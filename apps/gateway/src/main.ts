@@ -1,5 +1,6 @@
 import { createLogger, runWorkers } from '@meridian/service-kit';
 import { loadGatewayConfig, type GatewayConfig } from './config';
+import { keepWorkersRateBudgets } from './protection/rateLimits';
 import { startGatewayService } from './service';
 
 /**
@@ -21,5 +22,9 @@ runWorkers(
     logger.info({ url: `${handle.url}/graphql`, pid: process.pid }, 'gateway ready');
     return handle;
   },
-  { workers: config.workers, shutdownTimeoutMs: config.shutdown.timeoutMs },
+  {
+    workers: config.workers,
+    shutdownTimeoutMs: config.shutdown.timeoutMs,
+    primary: keepWorkersRateBudgets,
+  },
 );

@@ -172,6 +172,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     logger: deps.logger,
     schema: () => planner.schema,
     supergraphSdl: () => supergraph.current(),
+    acrossWorkers: deps.peers !== undefined,
   });
 
   const app = express();

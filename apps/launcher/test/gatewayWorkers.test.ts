@@ -96,6 +96,8 @@ describe('gateway with two worker processes', () => {
       GATEWAY_WORKERS: '2',
       // Low enough for a test to reach it (the relayed-streams test below opens 32 for one user).
       MAX_SUBSCRIPTIONS_PER_USER: '40',
+      // The test environment lifts the sign-in budget; the rate budget test below needs it.
+      AUTH_RATE_LIMIT_POINTS: '10',
       JWKS_URL: `${platform.services.auth.url}/.well-known/jwks.json`,
       SHUTDOWN_TIMEOUT_MS: '10000',
     };
@@ -289,6 +291,17 @@ describe('gateway with two worker processes', () => {
       const response = await postOnNewConnection(url, { query: '{ __typename }' });
       expect(response.status).toBe(200);
     }
+  });
+
+  it('shares rate budgets between the workers when there is no Redis', async () => {
+    // Auth mutations from one address get AUTH_RATE_LIMIT_POINTS (10 a minute, sign-ups above
+    // included) from the whole gateway; each worker counting alone would let ~20 of 24 through.
+    const logIn = { query: 'mutation { logIn(input: { email: "nobody@example.com", password: "not the password" }) { accessToken } }' };
+    const statuses: number[] = [];
+    for (let attempt = 0; attempt < 24; attempt++) statuses.push((await postOnNewConnection(url, logIn)).status);
+    const refused = statuses.filter((status) => status === 429).length;
+    expect(refused).toBeGreaterThanOrEqual(14);
+    expect(refused).toBeLessThan(24);
   });
 
   it('stops every worker on SIGTERM and exits 0', async () => {

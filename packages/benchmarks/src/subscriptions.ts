@@ -371,9 +371,12 @@ async function runGatewayPrimary(config: GatewayConfigMessage) {
   // A cluster worker reads IPC before its module has loaded (a message sent then is lost): its
   // config, which is small (no tokens), goes in its environment.
   const workerConfig: GatewayConfigMessage = { ...config, params: { ...config.params, gatewayWorkers: 1 } };
-  // The workers share upstream subscriptions through this primary, as under runWorkers.
+  // The workers share upstream subscriptions (and rate budgets) through this primary, as under runWorkers.
   const { createPeerRelay } = await import('@meridian/service-kit');
   const relay = createPeerRelay(config.params.gatewayWorkers);
+  const entry = process.env.BENCH_GATEWAY_ENTRY;
+  const gateway = (entry ? await import(entry) : await import('@meridian/gateway')) as Partial<typeof import('@meridian/gateway')>;
+  gateway.keepWorkersRateBudgets?.(); // absent from a gateway older than the shared budgets
   const workers = await Promise.all(
     Array.from({ length: config.params.gatewayWorkers }, (_, index) => {
       const worker = cluster.fork({ [WORKER_CONFIG_ENV]: JSON.stringify(workerConfig), ...relay.env(index) });

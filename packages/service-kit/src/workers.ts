@@ -18,6 +18,8 @@ export interface WorkersOptions {
   /** The workers' own stop bound (SHUTDOWN_TIMEOUT_MS); the primary waits this plus a margin. */
   shutdownTimeoutMs: number;
   log?: (message: string) => void;
+  /** Runs in the primary before the workers are forked (state the workers share through it). */
+  primary?: () => void;
   /** When the primary kills a worker that reads none of its messages (`DEFAULT_WORKER_STALL` in workerPeers.ts). */
   stall?: { maxQueued?: number; stallMs?: number };
 }
@@ -60,6 +62,7 @@ export function runWorkers(name: string, start: () => Promise<{ stop(): Promise<
 
 function runPrimary(name: string, options: WorkersOptions, log: (message: string) => void): void {
   serveClusterMetrics();
+  options.primary?.();
   const peers = createPeerRelay(options.workers, { stall: options.stall, log: (message) => console.error(`${name}: ${message}`) });
   /** Each worker's slot (0 … workers - 1): its replacement takes the same one. */
   const slots = new Map<Worker, number>();

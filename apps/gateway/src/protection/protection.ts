@@ -81,6 +81,8 @@ export function createGatewayProtection(deps: {
   logger: Logger;
   schema: () => GraphQLSchema;
   supergraphSdl: () => string;
+  /** One of GATEWAY_WORKERS processes: without Redis, rate budgets are kept in the primary. */
+  acrossWorkers?: boolean;
 }) {
   const options = { ...DEFAULT_PROTECTION_OPTIONS, ...deps.options };
   const redis = options.redisUrl
@@ -96,7 +98,7 @@ export function createGatewayProtection(deps: {
     hideSchemaDetails: deps.production,
     introspection: !deps.production,
   });
-  const rateLimiters = createRateLimiters({ limits: options.rateLimits, redis, keyPrefix: options.redisKeyPrefix });
+  const rateLimiters = createRateLimiters({ limits: options.rateLimits, redis, keyPrefix: options.redisKeyPrefix, acrossWorkers: deps.acrossWorkers });
   const trusted: TrustedDocuments | undefined = options.trustedDocumentsPath ? loadTrustedDocuments(options.trustedDocumentsPath) : undefined;
   const documentCache: DocumentCache = trusted
     ? trustedDocumentCache(trusted)
