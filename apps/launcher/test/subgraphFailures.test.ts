@@ -76,7 +76,9 @@ describe('gateway when a subgraph is down or slow (embedded)', () => {
     prepared = await preparePlatformEnv({ name: 'embedded' });
     // The mid-load test's workers loop as fast as the gateway answers: this file tests failures, not
     // the per-user rate budget (protection tests cover that), so the budget is out of their way.
-    platform = await startPlatform({ env: { ...prepared.env, RATE_LIMIT_POINTS: '1000000' } });
+    // CIRCUIT_RESET_TIMEOUT_MS: after the mid-load test restarts analytics, full answers resume
+    // once the circuit half-opens; the 5 s default would only make that test wait.
+    platform = await startPlatform({ env: { ...prepared.env, RATE_LIMIT_POINTS: '1000000', CIRCUIT_RESET_TIMEOUT_MS: '1000' } });
     ada = await signUp(platform.gatewayUrl, 'Ada');
   }, 240_000);
 
@@ -128,7 +130,8 @@ describe('gateway when a subgraph is down or slow (embedded)', () => {
   });
 
   it('answers a slow subgraph with SUBGRAPH_TIMEOUT and the rest of the data instead of hanging', async () => {
-    const { proxy, url } = await gatewayWithProxy('analytics', { SUBGRAPH_TIMEOUT_MS: '3000', CIRCUIT_VOLUME_THRESHOLD: '1000' });
+    // 1.5 s: ample for the user subgraph's part of the answer, short for the hanging analytics.
+    const { proxy, url } = await gatewayWithProxy('analytics', { SUBGRAPH_TIMEOUT_MS: '1500', CIRCUIT_VOLUME_THRESHOLD: '1000' });
     proxy.setMode('hang');
     const result = await graphql(url, WITH_STATS, { token: ada.accessToken });
     expect(result.data).toEqual({ me: { displayName: 'Ada', stats: null } });
@@ -145,7 +148,8 @@ describe('gateway when a subgraph is down or slow (embedded)', () => {
     const transitions: CircuitState[] = [];
     const { proxy, gateway, url } = await gatewayWithProxy(
       'analytics',
-      { SUBGRAPH_RETRIES: '0', CIRCUIT_VOLUME_THRESHOLD: '3', CIRCUIT_RESET_TIMEOUT_MS: '10000' },
+      // 3 s open: ample for the one fail-fast request below (even on a loaded machine), short enough not to idle the test.
+      { SUBGRAPH_RETRIES: '0', CIRCUIT_VOLUME_THRESHOLD: '3', CIRCUIT_RESET_TIMEOUT_MS: '3000' },
       transitions,
     );
     const circuit = () => gateway.subgraphs().find((source) => source.name === 'analytics')?.circuitState;

@@ -248,6 +248,44 @@ describe.each(getTestModes())('subscriptions through the gateway ($name)', (mode
     controller.abort();
   });
 
+  it("completes events with entity fetches after the request's deadline has passed (SSE)", async () => {
+    // A gateway of its own with short deadlines (rather than a whole platform started for them).
+    const patient = await startExtraGateway({ GATEWAY_REQUEST_TIMEOUT_MS: '1500', SUBGRAPH_TIMEOUT_MS: '1000' });
+    const patientUrl = `${patient.url}/graphql`;
+    const user = await signUp(patientUrl, 'Patient');
+    const controller = new AbortController();
+    const response = await fetch(patientUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'text/event-stream', authorization: `Bearer ${user.accessToken}` },
+      body: JSON.stringify({ query: TASK_CHANGED }),
+      signal: controller.signal,
+    });
+    const reader = response.body!.getReader();
+    let text = '';
+    void (async () => {
+      for (;;) {
+        const { value, done } = await reader.read().catch(() => ({ value: undefined, done: true }));
+        if (done) break;
+        text += new TextDecoder().decode(value);
+      }
+    })();
+    const create = (title: string) => graphqlOk(patientUrl, CREATE_TASK, { token: user.accessToken, variables: { title, a: null } });
+    await primeStreams([{ get received() { return text.includes('probe') ? [text] : []; } }], () => create('probe'));
+    // Past the 1.5 s the request had: the event's actor comes from the user subgraph all the same.
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    const mark = text.length;
+    await create('Late');
+    const late = await eventually(() => {
+      const line = text.slice(mark).split('\n').find((each) => each.startsWith('data: '));
+      expect(line).toBeDefined();
+      return JSON.parse(line!.slice('data: '.length));
+    });
+    expect(late.errors).toBeUndefined();
+    expect(late.data.taskChanged.task.title).toBe('Late');
+    expect(late.data.taskChanged.actor).toEqual({ displayName: 'Patient' });
+    controller.abort();
+  });
+
   it('ends subscriptions with an error when their subgraph goes away, and works again once it is back', async () => {
     const client = wsClient(url, ada.accessToken);
     const stream = collect(client.iterate({ query: TASK_CHANGED }));
@@ -286,54 +324,6 @@ describe('token expiry', () => {
     await stream.waitForEnd(10_000);
     expect(JSON.stringify(stream.failure ?? stream.received)).toContain('Access token expired');
     await client.dispose();
-  });
-});
-
-describe('HTTP subscriptions outlive their request deadline', () => {
-  let platform: Platform;
-  let prepared: PreparedEnv;
-  beforeAll(async () => {
-    prepared = await preparePlatformEnv({ name: 'embedded' });
-    platform = await startPlatform({ env: { ...prepared.env, GATEWAY_REQUEST_TIMEOUT_MS: '1500', SUBGRAPH_TIMEOUT_MS: '1000' } });
-  });
-  afterAll(async () => {
-    await platform?.stop();
-    await prepared?.cleanup();
-  });
-
-  it("completes events with entity fetches after the request's deadline has passed (SSE)", async () => {
-    const user = await signUp(platform.gatewayUrl, 'Patient');
-    const controller = new AbortController();
-    const response = await fetch(platform.gatewayUrl, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'text/event-stream', authorization: `Bearer ${user.accessToken}` },
-      body: JSON.stringify({ query: TASK_CHANGED }),
-      signal: controller.signal,
-    });
-    const reader = response.body!.getReader();
-    let text = '';
-    void (async () => {
-      for (;;) {
-        const { value, done } = await reader.read().catch(() => ({ value: undefined, done: true }));
-        if (done) break;
-        text += new TextDecoder().decode(value);
-      }
-    })();
-    const create = (title: string) => graphqlOk(platform.gatewayUrl, CREATE_TASK, { token: user.accessToken, variables: { title, a: null } });
-    await primeStreams([{ get received() { return text.includes('probe') ? [text] : []; } }], () => create('probe'));
-    // Past the 1.5 s the request had: the event's actor comes from the user subgraph all the same.
-    await new Promise((resolve) => setTimeout(resolve, 2_000));
-    const mark = text.length;
-    await create('Late');
-    const late = await eventually(() => {
-      const line = text.slice(mark).split('\n').find((each) => each.startsWith('data: '));
-      expect(line).toBeDefined();
-      return JSON.parse(line!.slice('data: '.length));
-    });
-    expect(late.errors).toBeUndefined();
-    expect(late.data.taskChanged.task.title).toBe('Late');
-    expect(late.data.taskChanged.actor).toEqual({ displayName: 'Patient' });
-    controller.abort();
   });
 });
 
