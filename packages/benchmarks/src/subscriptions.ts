@@ -399,8 +399,15 @@ async function runGatewayPrimary(config: GatewayConfigMessage) {
       return sumAnswers([...(await all('cpuSplit')), { user: cpu.user / 1e6, system: cpu.system / 1e6 }]);
     },
     async memory() {
+      // After full collections, as in the workers: the primary relays their messages (and keeps
+      // their shared counters), whose garbage is not the connections' memory.
+      const answers = await all('memory');
+      for (let round = 0; round < 4; round++) {
+        globalThis.gc?.();
+        await sleep(50);
+      }
       const memory = own.memory();
-      return sumAnswers([...(await all('memory')), { rss: memory.rss, heapUsed: memory.heapUsed, heapTotal: memory.heapTotal, external: memory.external, arrayBuffers: memory.arrayBuffers }]);
+      return sumAnswers([...answers, { rss: memory.rss, heapUsed: memory.heapUsed, heapTotal: memory.heapTotal, external: memory.external, arrayBuffers: memory.arrayBuffers }]);
     },
     async stop() {
       await all('stop').catch(() => undefined);
