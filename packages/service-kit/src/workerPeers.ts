@@ -209,7 +209,5 @@ export function createPeerRelay(count: number, options: { stall?: Partial<typeof
         for (const other of ready.values()) if (other.isConnected()) deliver(other, { type: GONE, index });
       });
     },
-    /** Units taken of a shared counter, across the workers (for tests and diagnostics). */
-    count: (key: string) => counts.get(key) ?? 0,
   };
 }

@@ -46,8 +46,14 @@ export function createHttpSubscriptionHandler(deps: {
       const status = (error as GraphQLError).extensions?.http as { status?: number } | undefined;
       return sendErrors(res, status?.status ?? 401, [error as GraphQLError]);
     }
+    // With gateway workers, opening waits for the primary's count: the client may leave meanwhile.
+    let left = false;
+    const onLeft = () => (left = true);
+    res.once('close', onLeft);
     const opened = await deps.gate.open({ document, operationName, variables: parseVariables(params?.variables), context });
+    res.off('close', onLeft);
     if ('errors' in opened) return sendErrors(res, 200, opened.errors);
+    if (left) return void opened.iterator.return?.();
 
     const iterator = opened.iterator;
     const write = transport === 'multipart' ? multipartWriter(res) : sseWriter(res);
