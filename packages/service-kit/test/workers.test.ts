@@ -17,31 +17,23 @@ function runFixture(env: Record<string, string>) {
   return { child, output: () => output, exited };
 }
 
-/** GET on a connection of its own, answered with JSON (the fixture's peer endpoints). */
-function getJson<T>(port: number, path: string): Promise<T & { pid: number; slot: number }> {
+/** GET on a connection of its own (so that consecutive requests go to the workers in turn). */
+function get(port: number, path: string): Promise<string> {
   return new Promise((resolve, reject) => {
     http
       .get({ host: '127.0.0.1', port, path, agent: false }, (response) => {
         let body = '';
         response.on('data', (chunk: Buffer) => (body += chunk.toString()));
-        response.on('end', () => resolve(JSON.parse(body)));
+        response.on('end', () => resolve(body));
       })
       .on('error', reject);
   });
 }
 
-/** GET on a connection of its own (so that consecutive requests go to the workers in turn). */
-function pidOf(port: number): Promise<number> {
-  return new Promise((resolve, reject) => {
-    http
-      .get({ host: '127.0.0.1', port, path: '/', agent: false }, (response) => {
-        let body = '';
-        response.on('data', (chunk: Buffer) => (body += chunk.toString()));
-        response.on('end', () => resolve(Number(body)));
-      })
-      .on('error', reject);
-  });
-}
+const pidOf = async (port: number): Promise<number> => Number(await get(port, '/'));
+
+/** The fixture's peer endpoints answer JSON. */
+const getJson = async <T>(port: number, path: string): Promise<T & { pid: number; slot: number }> => JSON.parse(await get(port, path));
 
 describe('runWorkers', () => {
   it('serves one port from two worker processes and exits 0 on SIGTERM', async () => {
