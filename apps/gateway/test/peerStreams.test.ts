@@ -3,7 +3,7 @@ import { parse, type ExecutionResult } from 'graphql';
 import { createError } from '@meridian/errors';
 import type { WorkerPeers } from '@meridian/service-kit';
 import { createPeerStreams } from '../src/subscriptions/peerStreams';
-import type { SharedStream, SubscribeArgs } from '../src/subscriptions/hub';
+import { setSubscriberContext, type SharedStream, type SubscribeArgs } from '../src/subscriptions/hub';
 import type { SubscriptionPlan, SubscriptionPlanner } from '../src/subscriptions/planner';
 import { createSubscriber, type Subscriber } from '../src/subscriptions/subscriber';
 
@@ -41,6 +41,7 @@ function worker(peers: WorkerPeers) {
   const asked: SubscribeArgs<Record<string, unknown>>[] = [];
   const held: Subscriber[] = [];
   const forgotten: SharedStream[] = [];
+  const updated: { subscriber: Subscriber; context: Record<string, unknown> }[] = [];
   const errors: unknown[] = [];
   let planFails = false;
   let subscribeFails = false;
@@ -60,6 +61,7 @@ function worker(peers: WorkerPeers) {
       held.push(subscriber);
       return subscriber;
     },
+    updateContext: (subscriber, context) => void updated.push({ subscriber, context }),
     forget: (stream) => forgotten.push(stream),
     onError: (error) => errors.push(error),
   });
@@ -68,6 +70,7 @@ function worker(peers: WorkerPeers) {
     asked,
     held,
     forgotten,
+    updated,
     errors,
     failPlans: () => (planFails = true),
     failSubscribes: () => (subscribeFails = true),
@@ -119,6 +122,31 @@ describe('subscription streams shared between gateway workers', () => {
     expect(JSON.parse(written[0]!)).toEqual(result);
     expect(await http.iterator.next()).toEqual({ done: false, value: result });
     expect(socket.ended).toBe(false);
+  });
+
+  it("tells the owner when the relayed stream's longest-lasting token changes, for the owner's entity fetches", async () => {
+    const [owner, other] = twoWorkers();
+    const { stream, socket, http } = other!.subscribe(0);
+    await until(() => owner!.held.length === 1);
+    const contextOf = (userId: string, expiresAt: number) => ({ requestId: userId, authorization: `Bearer ${userId}`, viewer: { kind: 'user', userId, roles: ['MEMBER'], expiresAt } });
+    setSubscriberContext(stream, socket, contextOf('u1', 1_000));
+    // The first context is the one the subscribe request carried: nothing to tell.
+    await tick();
+    expect(owner!.updated).toEqual([]);
+    // A client whose token lasts longer joins; one that expires sooner does not change anything.
+    setSubscriberContext(stream, http, contextOf('u2', 2_000));
+    await until(() => owner!.updated.length === 1);
+    expect(owner!.updated[0]).toEqual({ subscriber: owner!.held[0], context: contextOf('u2', 2_000) });
+    // It leaves: the owner is told to use the remaining client's.
+    setSubscriberContext(stream, http, undefined);
+    await until(() => owner!.updated.length === 2);
+    expect(owner!.updated[1]!.context).toEqual(contextOf('u1', 1_000));
+    // Once the stream stopped, nothing more is sent.
+    stream.stop();
+    setSubscriberContext(stream, http, contextOf('u3', 3_000));
+    await tick();
+    await tick();
+    expect(owner!.updated).toHaveLength(2);
   });
 
   it("ends the relayed stream with the owner's error (its code kept) and forgets it", async () => {

@@ -89,7 +89,7 @@ describe(`subscriptions: sharing, cross-subgraph selections, per-user limits, ke
   });
 
   /** Four clients (three of the first user's, one of the second's) on a gateway whose user subgraph is behind a recording proxy. */
-  async function sharingSetup(query: string, [first, second]: [SignedUp, SignedUp]) {
+  async function sharingSetup(query: string, [first, second]: [SignedUp, SignedUp], upstreamSubscriptions: number) {
     const proxy = await startRecordingProxy(`${platform.services.user.url}/graphql`, { delayMs: 300 });
     cleanups.push(() => proxy.close());
     const gateway = await startGateway({ USER_SUBGRAPH_URL: proxy.url });
@@ -99,14 +99,17 @@ describe(`subscriptions: sharing, cross-subgraph selections, per-user limits, ke
     const streams = clients.map((client) => collect(client.iterate({ query })));
     for (const stream of streams) cleanups.push(() => stream.stop());
     await primeStreams(streams, () => graphqlOk(url, CREATE_TASK, { token: ada.accessToken, variables: { title: 'probe', a: null } }));
-    expect(gateway.stats()).toMatchObject({ subscribers: 4, upstreamSubscriptions: 2 });
+    expect(gateway.stats()).toMatchObject({ subscribers: 4, upstreamSubscriptions });
     // The entity fetches that name `user` (who acts only in the event under test) belong to that event.
     const fetchesNaming = (user: SignedUp) => proxy.requests.filter((request) => JSON.stringify(request.body.variables ?? {}).includes(user.userId));
     return { gateway, streams, fetchesNaming };
   }
 
   it('fetches a public entity answer once per event for every scope (the subgraph says Cache-Control: public)', async () => {
-    const { gateway, streams, fetchesNaming } = await sharingSetup(TASK_CHANGED, [ada, bob]);
+    // `assignee.email` is PRIVATE: each user has their own stream (scope), and the actor's public
+    // display name is still fetched once for both.
+    const query = `subscription { taskChanged { cursor kind task { title assignee { email } } actor { displayName } } }`;
+    const { gateway, streams, fetchesNaming } = await sharingSetup(query, [ada, bob], 2);
     const carol = await signUp(url, 'Carol');
     await graphqlOk(url, CREATE_TASK, { token: carol.accessToken, variables: { title: 'Shared fetch', a: null } });
     const results = await Promise.all(streams.map((stream) => stream.waitForMatch(titleIs('Shared fetch'))));
@@ -126,7 +129,7 @@ describe(`subscriptions: sharing, cross-subgraph selections, per-user limits, ke
     // `email` is the viewer's own (PRIVATE): Dora sees hers, Bob must not.
     const dora = await signUp(url, 'Dora');
     const query = `subscription { taskChanged { cursor kind task { title } actor { displayName email } } }`;
-    const { streams, fetchesNaming } = await sharingSetup(query, [dora, bob]);
+    const { streams, fetchesNaming } = await sharingSetup(query, [dora, bob], 2);
     await graphqlOk(url, CREATE_TASK, { token: dora.accessToken, variables: { title: 'Private fetch', a: null } });
     const results = await Promise.all(streams.map((stream) => stream.waitForMatch(titleIs('Private fetch'))));
     for (const result of results.slice(0, 3)) expect(result.data.taskChanged.actor).toEqual({ displayName: 'Dora', email: dora.email });
@@ -135,6 +138,44 @@ describe(`subscriptions: sharing, cross-subgraph selections, per-user limits, ke
     const forThisEvent = fetchesNaming(dora);
     expect(forThisEvent.map((request) => request.authorization).sort()).toEqual([`Bearer ${dora.accessToken}`, `Bearer ${bob.accessToken}`].sort());
     expect(forThisEvent.every((request) => request.body.query.includes('_entities'))).toBe(true);
+  });
+
+  it('shares one stream between users with the same roles when the subgraphs declare the selection public, fetching with the longest-lasting token', async () => {
+    const proxy = await startRecordingProxy(`${platform.services.user.url}/graphql`);
+    cleanups.push(() => proxy.close());
+    const gateway = await startGateway({ USER_SUBGRAPH_URL: proxy.url });
+    const gatewayUrl = `${gateway.url}/graphql`;
+    const erin = await signUp(url, 'Erin');
+    // Tokens expire on whole seconds: Fay's must outlast Erin's.
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    const fay = await signUp(url, 'Fay');
+    const gus = await signUp(url, 'Gus');
+    const [erinClient, fayClient] = [wsClient(gatewayUrl, erin.accessToken), wsClient(gatewayUrl, fay.accessToken)];
+    cleanups.push(() => erinClient.dispose(), () => fayClient.dispose());
+    // Every type TASK_CHANGED selects is declared PUBLIC (task and user subgraphs' cache hints).
+    const erins = collect(erinClient.iterate({ query: TASK_CHANGED }));
+    const fays = collect(fayClient.iterate({ query: TASK_CHANGED }));
+    cleanups.push(() => erins.stop(), () => fays.stop());
+    await primeStreams([erins, fays], () => graphqlOk(url, CREATE_TASK, { token: ada.accessToken, variables: { title: 'probe', a: null } }));
+    expect(gateway.stats()).toMatchObject({ subscribers: 2, upstreamSubscriptions: 1 });
+
+    /** Creates a task whose actor is Gus; the tokens of the entity fetches that event made for Gus. */
+    const fetchesFor = async (title: string, streams: typeof erins[]) => {
+      const from = proxy.requests.length;
+      await graphqlOk(url, CREATE_TASK, { token: gus.accessToken, variables: { title, a: null } });
+      for (const stream of streams) expect((await stream.waitForMatch(titleIs(title))).data.taskChanged.actor).toEqual({ displayName: 'Gus' });
+      const tokens = new Map([[`Bearer ${erin.accessToken}`, 'Erin'], [`Bearer ${fay.accessToken}`, 'Fay']]);
+      const fetches = proxy.requests.slice(from).filter((request) => JSON.stringify(request.body.variables ?? {}).includes(gus.userId));
+      return fetches.map((request) => tokens.get(request.authorization ?? '') ?? 'another token');
+    };
+    // One completion for both users, with the token that lasts longest (Fay's).
+    const both = await fetchesFor('Shared by two users', [erins, fays]);
+    expect(both).toEqual(['Fay']);
+    // Fay leaves: the stream goes on for Erin, and fetches with Erin's token, not the departed one's.
+    await fays.stop();
+    await eventually(() => expect(gateway.stats()).toMatchObject({ subscribers: 1, upstreamSubscriptions: 1 }));
+    const erinsOnly = await fetchesFor('After Fay left', [erins]);
+    expect(erinsOnly).toEqual(['Erin']);
   });
 
   it('completes a selection across three subgraphs (task → user → analytics), authorized per subscriber', async () => {

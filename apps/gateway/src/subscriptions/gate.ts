@@ -84,9 +84,10 @@ export function createSubscriptionGate(deps: {
         release(false);
         return tooManyForUser();
       }
+      const planner = deps.planner();
       let plan;
       try {
-        plan = deps.planner().plan(args.document, args.operationName);
+        plan = planner.plan(args.document, args.operationName);
       } catch (error) {
         release(true);
         return { errors: [createError('BAD_USER_INPUT', (error as Error).message)] };
@@ -101,7 +102,9 @@ export function createSubscriptionGate(deps: {
           // socket, a trace context), nor a request deadline (a subscription outlives its request).
           context: { viewer, requestId: args.context.requestId, authorization: args.context.authorization, client: args.context.client },
           authorization: args.context.authorization,
-          scope: isSignedIn(viewer) ? `${viewer.userId}|${[...viewer.roles].sort().join(',')}` : 'anonymous',
+          // The viewer's roles and scopes when the subgraphs declare the events the same for all
+          // such viewers (their cache hints), otherwise the viewer (viewerScope.ts, ADR 0023).
+          scope: planner.scopeOf(plan, viewer),
           sink: args.sink,
           // However the subscription ends (result error, completion, the client's return): free its
           // place under the limits. The subscriber calls this once.

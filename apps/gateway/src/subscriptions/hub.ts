@@ -34,6 +34,40 @@ export interface SharedStream {
   key: string;
   subscribers: Set<Subscriber>;
   stop(): void;
+  /** Each subscriber's context (its viewer, token, request id), as it subscribed. */
+  contexts: Map<Subscriber, Record<string, unknown>>;
+  /**
+   * The context the stream's per-event entity fetches run with: that of the subscriber whose token
+   * lasts longest. It follows the subscribers, so that a stream outliving its first subscriber (or
+   * that subscriber's token) never fetches with a token that has expired or gone.
+   */
+  context?: Record<string, unknown>;
+  /** Told when `context` changes (a relayed stream tells the worker that owns its key). */
+  onContext?: (context: Record<string, unknown>) => void;
+}
+
+/** When a context's token expires (seconds since the epoch); anonymous contexts never do. */
+function expiresAtOf(context: Record<string, unknown> | undefined): number {
+  const viewer = context?.viewer as { kind?: string; expiresAt?: number } | undefined;
+  return viewer?.kind === 'user' && typeof viewer.expiresAt === 'number' ? viewer.expiresAt : Number.POSITIVE_INFINITY;
+}
+
+/** Records a subscriber's context and keeps `stream.context` the longest-lasting one. */
+export function setSubscriberContext(stream: SharedStream, subscriber: Subscriber, context: Record<string, unknown> | undefined): void {
+  const previous = stream.contexts.get(subscriber);
+  if (context) stream.contexts.set(subscriber, context);
+  else stream.contexts.delete(subscriber);
+  let best = stream.context;
+  if (context && (best === undefined || expiresAtOf(context) > expiresAtOf(best))) best = context;
+  else if (previous !== undefined && previous === best) {
+    // The current one left or changed: the longest-lasting of the others (rare; a scan).
+    best = context;
+    for (const candidate of stream.contexts.values()) if (best === undefined || expiresAtOf(candidate) > expiresAtOf(best)) best = candidate;
+  }
+  if (best === stream.context) return;
+  const initial = stream.context === undefined;
+  stream.context = best;
+  if (best && !initial) stream.onContext?.(best);
 }
 
 /**
@@ -57,6 +91,7 @@ export function createSubscriptionHub(deps: {
   peers?: WorkerPeers;
 }) {
   const streams = new Map<string, SharedStream>();
+  const streamOf = new WeakMap<Subscriber, SharedStream>();
   const tracer = getTracer('gateway');
   const peerStreams = deps.peers
     ? createPeerStreams({
@@ -64,6 +99,11 @@ export function createSubscriptionHub(deps: {
         planner: deps.planner,
         // A worker that owns a key serves the other workers' clients as one subscriber each.
         subscribeHere: (args) => subscribeHere(keyOf(args), args, true),
+        // Another worker's relayed stream has a longer-lasting token now.
+        updateContext: (subscriber, context) => {
+          const stream = streamOf.get(subscriber);
+          if (stream?.subscribers.has(subscriber)) setSubscriberContext(stream, subscriber, context);
+        },
         forget: (stream) => {
           if (streams.get(stream.key) === stream) streams.delete(stream.key);
         },
@@ -91,6 +131,7 @@ export function createSubscriptionHub(deps: {
     const stream: SharedStream = {
       key,
       subscribers: new Set(),
+      contexts: new Map(),
       stop: () => {
         void upstream.return?.();
       },
@@ -118,7 +159,7 @@ export function createSubscriptionHub(deps: {
           let result: ExecutionResult;
           try {
             result = await otelContext.with(otelTrace.setSpan(ROOT_CONTEXT, span), () =>
-              planner.executeEvent({ plan, event, variables: args.variables, serviceMap: deps.serviceMap(), context: args.context }),
+              planner.executeEvent({ plan, event, variables: args.variables, serviceMap: deps.serviceMap(), context: (stream.context ?? args.context) as TContext }),
             );
           } catch (error) {
             deps.onError(error, { serviceName: plan.primary.serviceName });
@@ -184,6 +225,7 @@ export function createSubscriptionHub(deps: {
       onClose: () => {
         onEnd?.();
         shared.subscribers.delete(subscriber);
+        setSubscriberContext(shared, subscriber, undefined);
         if (shared.subscribers.size === 0) {
           shared.stop();
           if (streams.get(key) === shared) streams.delete(key);
@@ -191,6 +233,8 @@ export function createSubscriptionHub(deps: {
       },
     });
     shared.subscribers.add(subscriber);
+    setSubscriberContext(shared, subscriber, args.context);
+    streamOf.set(subscriber, shared);
     return subscriber;
   }
 

@@ -31,6 +31,8 @@ interface PortableError {
 type PeerMessage =
   | { t: 'subscribe'; id: number; request: RelayedSubscription }
   | { t: 'unsubscribe'; id: number }
+  /** The relayed stream's clients now include one whose token lasts longer: fetch with theirs. */
+  | { t: 'context'; id: number; context: Record<string, unknown> }
   | { t: 'event'; id: number; json: string }
   | { t: 'end'; id: number; errors?: PortableError[] };
 
@@ -57,6 +59,8 @@ export function createPeerStreams(deps: {
   planner: () => SubscriptionPlanner;
   /** Adds a subscriber to the stream in this worker (which owns the key). */
   subscribeHere: (args: SubscribeArgs<Record<string, unknown>>) => Subscriber;
+  /** Replaces the context a subscriber held for another worker runs its fetches with. */
+  updateContext: (subscriber: Subscriber, context: Record<string, unknown>) => void;
   /** The hub forgets a relayed stream its owner ended. */
   forget: (stream: SharedStream) => void;
   onError: (error: unknown, details: Record<string, unknown>) => void;
@@ -147,6 +151,11 @@ export function createPeerStreams(deps: {
       case 'unsubscribe':
         stopServing(`${from}:${message.id}`);
         break;
+      case 'context': {
+        const subscriber = served.get(`${from}:${message.id}`);
+        if (subscriber) deps.updateContext(subscriber, message.context);
+        break;
+      }
       case 'event': {
         const entry = relayed.get(message.id);
         if (!entry) return; // unsubscribed while the event was on its way
@@ -183,8 +192,12 @@ export function createPeerStreams(deps: {
       const stream: SharedStream = {
         key,
         subscribers: new Set(),
+        contexts: new Map(),
         stop: () => {
           if (relayed.delete(id)) send(owner, { t: 'unsubscribe', id });
+        },
+        onContext: (context) => {
+          if (relayed.has(id)) send(owner, { t: 'context', id, context });
         },
       };
       relayed.set(id, { stream, owner });

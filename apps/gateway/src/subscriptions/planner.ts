@@ -7,6 +7,7 @@ import type { GatewayGraphQLRequestContext } from '@apollo/server-gateway-interf
 import { createError } from '@meridian/errors';
 import { GraphQLError, print, type DocumentNode, type ExecutionResult, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
 import { createOperationExecutor, UNSUPPORTED, type CompiledOperation, type OperationExecutor, type Unsupported } from '../execution/operationExecutor';
+import { createViewerScopes } from './viewerScope';
 
 /** The pseudo-service that hands each upstream event to the executor as the primary fetch's result. */
 const EVENT_SERVICE = '__subscription_event__';
@@ -121,7 +122,9 @@ export function createSubscriptionPlanner(source: string | OperationExecutor) {
     return { data: result.data ?? null, ...(errors?.length ? { errors } : {}) } as ExecutionResult;
   }
 
-  return { schema, plan, executeEvent, executor };
+  const { scopeOf } = createViewerScopes(executor.supergraphSchema);
+  /** Who a plan's results are computed for, for one viewer (the key of shared streams, viewerScope.ts). */
+  return { schema, plan, executeEvent, executor, scopeOf };
 }
 
 export type SubscriptionPlanner = ReturnType<typeof createSubscriptionPlanner>;
