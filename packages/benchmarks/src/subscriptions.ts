@@ -408,7 +408,9 @@ async function runGatewayPrimary(config: GatewayConfigMessage) {
         await sleep(50);
       }
       const memory = own.memory();
-      return sumAnswers([...answers, { rss: memory.rss, heapUsed: memory.heapUsed, heapTotal: memory.heapTotal, external: memory.external, arrayBuffers: memory.arrayBuffers }]);
+      const primary = { rss: memory.rss, heapUsed: memory.heapUsed, heapTotal: memory.heapTotal, external: memory.external, arrayBuffers: memory.arrayBuffers };
+      // Each process's own figures too (the workers', then the primary's), to see where memory goes.
+      return { ...sumAnswers([...answers, primary]), processes: [...answers, primary] };
     },
     async stop() {
       await all('stop').catch(() => undefined);
@@ -642,21 +644,25 @@ async function runClient(config: ClientConfig) {
       let unknownCursors = 0;
       let firstReceive = Infinity;
       let lastReceive = 0;
-      /** Per event: when its first copy reached this client's sockets. */
+      /** Per event: when its first and its last copy reached this client's sockets. */
       const firstByCursor: Record<string, number> = {};
+      const lastByCursor: Record<string, number> = {};
       for (const [cursor, received] of receiveTimes) {
         const published = publishedAt.get(cursor);
         if (published === undefined) unknownCursors++;
         let first = Infinity;
+        let last = 0;
         for (let slot = 0; slot < count; slot++) {
           const at = received[slot]!;
           if (at <= 0) continue;
           if (at < first) first = at;
+          if (at > last) last = at;
           if (at < firstReceive) firstReceive = at;
           if (at > lastReceive) lastReceive = at;
           if (published !== undefined) latencies[filled++] = at - published;
         }
         if (first < Infinity) firstByCursor[cursor] = first;
+        if (last > 0) lastByCursor[cursor] = last;
       }
       let complete = 0;
       let missing = 0;
@@ -674,6 +680,7 @@ async function runClient(config: ClientConfig) {
         deliveries,
         latencies: latencies.subarray(0, filled),
         firstByCursor,
+        lastByCursor,
         firstReceive,
         lastReceive,
         complete,
@@ -745,7 +752,9 @@ async function orchestrate(params: Params) {
     /** The gateway processes as one: figures (stats, memory, CPU) summed over them. */
     const gateway = {
       async call<T = any>(command: string): Promise<T> {
-        return sumAnswers(await Promise.all(gateways.map((child) => child.call(command)))) as T;
+        const answers = await Promise.all(gateways.map((child) => child.call(command)));
+        // One gateway's answer as it is (with a primary's per-process memory figures).
+        return (answers.length === 1 ? answers[0] : sumAnswers(answers)) as T;
       },
     };
     const clients: Child[] = [];
@@ -882,6 +891,11 @@ async function orchestrate(params: Params) {
     const firstDeliveries = Float64Array.from(
       published.ids.map((id, index) => Math.min(...results.map((r) => (r.firstByCursor as Record<string, number>)[id] ?? Infinity)) - published.times[index]!),
     ).filter(Number.isFinite).sort();
+    // Publish -> last delivery of each event: when its whole fan-out had arrived. p99 over the
+    // deliveries follows the slowest few events, so their spread says whether it is one outlier.
+    const lastDeliveries = Float64Array.from(
+      published.ids.map((id, index) => Math.max(...results.map((r) => (r.lastByCursor as Record<string, number>)[id] ?? -Infinity)) - published.times[index]!),
+    ).filter(Number.isFinite).sort();
     const lastReceive = Math.max(...results.map((r) => r.lastReceive));
     const verification = {
       events: publishing.count,
@@ -914,6 +928,7 @@ async function orchestrate(params: Params) {
         p99: round(percentile(latencies, 99)),
         max: round(latencies[latencies.length - 1] ?? NaN),
         firstDeliveryOfEventP50: round(percentile(firstDeliveries, 50)),
+        lastDeliveryOfEvent: { p50: round(percentile(lastDeliveries, 50)), p90: round(percentile(lastDeliveries, 90)), max: round(lastDeliveries[lastDeliveries.length - 1] ?? NaN) },
       },
       publishSeconds: round(publishSeconds, 2),
       drainSeconds: round((lastReceive - publishing.startedAt) / 1000, 2),
@@ -948,6 +963,7 @@ async function orchestrate(params: Params) {
       ['deliveries/s (first publish -> last delivery)', String(figures.deliveriesPerSecond)],
       ['publish -> client p50 / p95 / p99 / max (ms)', `${figures.latencyMs.p50} / ${figures.latencyMs.p95} / ${figures.latencyMs.p99} / ${figures.latencyMs.max}`],
       ['publish -> first delivery of each event, median (ms)', `${figures.latencyMs.firstDeliveryOfEventP50}`],
+      ['publish -> last delivery of each event, p50 / p90 / max (ms)', `${figures.latencyMs.lastDeliveryOfEvent.p50} / ${figures.latencyMs.lastDeliveryOfEvent.p90} / ${figures.latencyMs.lastDeliveryOfEvent.max}`],
       ['idle memory per connection, subscribed: rss / heap / heap+external', `${kb(idle.subscribed.rssBytes)} / ${kb(idle.subscribed.heapUsedBytes)} / ${kb(idle.subscribed.heapPlusExternalBytes)}`],
       ['idle memory per connection, socket only: rss / heap', `${kb(idle.connected.rssBytes)} / ${kb(idle.connected.heapUsedBytes)}`],
       ['gateway CPU s during load: total = user + system (us per delivery)', `${figures.gatewayCpuSeconds.load} = ${figures.gatewayCpuSeconds.loadUser} + ${figures.gatewayCpuSeconds.loadSystem} (${figures.gatewayCpuSeconds.microsecondsPerDelivery})`],

@@ -14,10 +14,14 @@ const DELIVER = 'meridian:peer-message';
 const GONE = 'meridian:peer-gone';
 /** Primary -> worker: your message to slot `to` could not be delivered (no worker ready there). */
 const UNDELIVERABLE = 'meridian:peer-undeliverable';
-/** Worker -> primary: take one unit of counter `key` if fewer than `limit` are taken (answered with ACQUIRED). */
+/**
+ * Worker -> primary: for each item, take one unit of counter `key` if fewer than `limit` are taken
+ * (answered with one ACQUIRED for the batch). A worker batches what it asks within one turn of its
+ * event loop: a burst of subscriptions costs a few messages, not two per subscription.
+ */
 const ACQUIRE = 'meridian:count-acquire';
 const ACQUIRED = 'meridian:count-acquired';
-/** Worker -> primary: give back one unit of counter `key`. */
+/** Worker -> primary: give back one unit of each counter in `keys` (batched like ACQUIRE). */
 const RELEASE = 'meridian:count-release';
 
 /**
@@ -35,9 +39,9 @@ type Envelope =
   | { type: typeof DELIVER; from: number; payload: unknown }
   | { type: typeof GONE; index: number }
   | { type: typeof UNDELIVERABLE; to: number; payload: unknown }
-  | { type: typeof ACQUIRE; id: number; key: string; limit: number }
-  | { type: typeof ACQUIRED; id: number; granted: boolean }
-  | { type: typeof RELEASE; key: string };
+  | { type: typeof ACQUIRE; items: { id: number; key: string; limit: number }[] }
+  | { type: typeof ACQUIRED; granted: [id: number, granted: boolean][] }
+  | { type: typeof RELEASE; keys: string[] };
 
 /**
  * The other workers of this service, seen from one worker: messages by slot, through the primary
@@ -88,14 +92,34 @@ export function workerPeers(): WorkerPeers | undefined {
   const onEnvelope = (raw: unknown) => {
     const envelope = raw as Envelope;
     if (envelope?.type === ACQUIRED) {
-      acquiring.get(envelope.id)?.(envelope.granted);
-      acquiring.delete(envelope.id);
+      for (const [id, granted] of envelope.granted) {
+        acquiring.get(id)?.(granted);
+        acquiring.delete(id);
+      }
     } else if (envelope?.type === DELIVER) for (const listener of messageListeners) listener(envelope.from, envelope.payload);
     else if (envelope?.type === GONE) for (const listener of goneListeners) listener(envelope.index);
     else if (envelope?.type === UNDELIVERABLE) for (const listener of undeliverableListeners) listener(envelope.to, envelope.payload);
   };
   process.on('message', onEnvelope);
   send({ type: HELLO } satisfies Envelope);
+  /** What this turn of the event loop asks of the counters, sent together once it ends. */
+  let toAcquire: { id: number; key: string; limit: number }[] = [];
+  let toRelease: string[] = [];
+  const flushCounters = () => {
+    if (!process.connected) {
+      for (const { id } of toAcquire) acquiring.get(id)?.(true);
+      toAcquire = [];
+      toRelease = [];
+      return;
+    }
+    if (toAcquire.length) send({ type: ACQUIRE, items: toAcquire } satisfies Envelope);
+    if (toRelease.length) send({ type: RELEASE, keys: toRelease } satisfies Envelope);
+    toAcquire = [];
+    toRelease = [];
+  };
+  const scheduleFlush = () => {
+    if (toAcquire.length + toRelease.length === 1) setImmediate(flushCounters);
+  };
   peers = {
     index,
     count,
@@ -110,11 +134,17 @@ export function workerPeers(): WorkerPeers | undefined {
         // Without the primary this worker is on its way out; its own limits still apply meanwhile.
         if (!process.connected) return resolve(true);
         const id = nextAcquire++;
-        acquiring.set(id, resolve);
-        send({ type: ACQUIRE, id, key, limit } satisfies Envelope);
+        acquiring.set(id, (granted) => {
+          acquiring.delete(id);
+          resolve(granted);
+        });
+        toAcquire.push({ id, key, limit });
+        scheduleFlush();
       }),
     release: (key) => {
-      if (process.connected) send({ type: RELEASE, key } satisfies Envelope);
+      if (!process.connected) return;
+      toRelease.push(key);
+      scheduleFlush();
     },
   };
   process.once('disconnect', () => {
@@ -186,17 +216,22 @@ export function createPeerRelay(count: number, options: { stall?: Partial<typeof
           if (target?.isConnected()) deliver(target, { type: DELIVER, from: index, payload: envelope.payload });
           else if (worker.isConnected()) deliver(worker, { type: UNDELIVERABLE, to: envelope.to, payload: envelope.payload });
         } else if (envelope?.type === ACQUIRE) {
-          const granted = (counts.get(envelope.key) ?? 0) < envelope.limit;
-          if (granted) {
-            add(counts, envelope.key, 1);
-            add(mine, envelope.key, 1);
-          }
-          if (worker.isConnected()) deliver(worker, { type: ACQUIRED, id: envelope.id, granted });
+          const answers: [number, boolean][] = envelope.items.map(({ id, key, limit }) => {
+            const granted = (counts.get(key) ?? 0) < limit;
+            if (granted) {
+              add(counts, key, 1);
+              add(mine, key, 1);
+            }
+            return [id, granted];
+          });
+          if (worker.isConnected()) deliver(worker, { type: ACQUIRED, granted: answers });
         } else if (envelope?.type === RELEASE) {
-          // Only what this worker holds: a late release after a restart cannot free another's unit.
-          if (!mine.has(envelope.key)) return;
-          add(mine, envelope.key, -1);
-          add(counts, envelope.key, -1);
+          for (const key of envelope.keys) {
+            // Only what this worker holds: a late release after a restart cannot free another's unit.
+            if (!mine.has(key)) continue;
+            add(mine, key, -1);
+            add(counts, key, -1);
+          }
         }
       });
       // Once its channel is closed: every message it sent before has been read and delivered.
