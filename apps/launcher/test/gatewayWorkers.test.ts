@@ -139,15 +139,17 @@ describe('gateway with two worker processes', () => {
     }
   });
 
-  it('delivers an event to subscribers on both workers from one upstream subscription', async () => {
+  it('delivers an event to subscribers on both workers from one upstream subscription, also for two users', async () => {
+    // Two MEMBERs on a selection the subgraphs declare public share one stream (ADR 0023).
+    const hal = await signUp(url, 'Hal');
     const first = wsClient(url, ada.accessToken);
-    const second = wsClient(url, ada.accessToken);
+    const second = wsClient(url, hal.accessToken);
     const a = collect(first.iterate({ query: TASK_CHANGED }));
     const b = collect(second.iterate({ query: TASK_CHANGED }));
     const createTask = (title: string) => graphqlOk(url, CREATE_TASK, { token: ada.accessToken, variables: { title } });
     await primeStreams([a, b], () => createTask('probe'));
-    // The two connections went to the two workers: one holds the user's upstream subscription,
-    // the other a stream relayed from it. The gateway subscribes upstream once, not once per worker.
+    // The two connections went to the two workers: one holds the upstream subscription, the other
+    // a stream relayed from it. The gateway subscribes upstream once, not once per worker or user.
     const text = await getOnNewConnection(url.replace('/graphql', '/metrics'));
     expect(metricSum(text, 'meridian_gateway_subscriptions_active')).toBe(2);
     expect(metricSum(text, 'meridian_gateway_upstream_subscriptions')).toBe(1);
