@@ -29,6 +29,7 @@ export function loadGatewayConfig(env: Record<string, string | undefined> = proc
       WS_KEEPALIVE_MS: z.coerce.number().int().min(0).max(300_000).default(12_000),
       MAX_SUBSCRIPTIONS_PER_CONNECTION: z.coerce.number().int().min(1).default(50),
       MAX_SUBSCRIPTIONS_PER_USER: z.coerce.number().int().min(1).default(200),
+      SUBSCRIPTION_ACCOUNT_CHECK_MS: z.coerce.number().int().min(100).max(3_600_000).default(30_000),
       SUBSCRIBER_MAX_QUEUED_EVENTS: z.coerce.number().int().min(1).default(1_000),
       // Protection (docs/operations.md, "Protection at the gateway").
       REDIS_URL: envSchemas.optionalUrl(),
@@ -105,6 +106,7 @@ export function loadGatewayConfig(env: Record<string, string | undefined> = proc
     subscriptionLimits: {
       maxSubscriptionsPerConnection: parsed.MAX_SUBSCRIPTIONS_PER_CONNECTION,
       maxSubscriptionsPerUser: parsed.MAX_SUBSCRIPTIONS_PER_USER,
+      accountCheckIntervalMs: parsed.SUBSCRIPTION_ACCOUNT_CHECK_MS,
     },
     maxQueuedPerSubscriber: parsed.SUBSCRIBER_MAX_QUEUED_EVENTS,
     protection: {

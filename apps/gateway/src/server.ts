@@ -239,7 +239,14 @@ export function createGateway(deps: GatewayDeps): Gateway {
   app.get('/readyz', readiness.handler);
   app.use(closeConnectionsWhileDraining(readiness));
   app.get('/metrics', observability.metricsRoute);
-  const gate = createSubscriptionGate({ planner: () => planner, hub: () => hub, limits: deps.subscriptionLimits, shared: deps.peers });
+  const gate = createSubscriptionGate({
+    planner: () => planner,
+    hub: () => hub,
+    limits: deps.subscriptionLimits,
+    shared: deps.peers,
+    // Live subscriptions' tokens are checked again (ends those of a locked or deleted account).
+    verifyAuthorization: (authorization) => deps.verifier.viewerFromAuthorization(authorization),
+  });
   const webSockets = serveGraphQLOverWebSocket({
     httpServer,
     planner: () => planner,

@@ -2,7 +2,7 @@ import { createHmac, generateKeyPairSync, randomUUID } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { errorCodes, eventually, getTestModes, graphql, preparePlatformEnv, startTestTokenIssuer, type PreparedEnv, type TestTokenIssuer } from '@meridian/testing';
 import { startPlatform, type Platform } from '../src/platform';
-import { collect, signUp, wsClient } from './subscriptionHelpers';
+import { collect, primeStreams, signUp, wsClient } from './subscriptionHelpers';
 
 const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
 
@@ -124,7 +124,8 @@ describe(`a locked account's token at the gateway (${mode.name})`, () => {
 
   beforeAll(async () => {
     prepared = await preparePlatformEnv(mode);
-    platform = await startPlatform({ env: prepared.env });
+    // Live subscriptions' tokens checked again every half second (default 30 s).
+    platform = await startPlatform({ env: { ...prepared.env, SUBSCRIPTION_ACCOUNT_CHECK_MS: '500' } });
     url = platform.gatewayUrl;
   }, 300_000);
 
@@ -133,9 +134,14 @@ describe(`a locked account's token at the gateway (${mode.name})`, () => {
     await prepared?.cleanup();
   });
 
-  it('is refused on HTTP (401) and at WebSocket connection_init (4403) once the account is hard-locked', async () => {
+  it('is refused on HTTP (401) and at WebSocket connection_init (4403) once the account is hard-locked; its live subscriptions end', async () => {
     const victim = await signUp(url, 'Victim');
     expect((await graphql(url, '{ me { id } }', { token: victim.accessToken })).data).toEqual({ me: { id: victim.userId } });
+    // A subscription opened while the account is fine.
+    const subscribed = wsClient(url, victim.accessToken);
+    const live = collect(subscribed.iterate({ query: 'subscription { taskChanged { kind } }' }));
+    const createTask = (title: string) => graphql(url, 'mutation($title: String!) { createTask(input: { title: $title }) { id } }', { token: victim.accessToken, variables: { title } });
+    await primeStreams([live], () => createTask('probe'));
     // 20 failed attempts, aliased 10 per request (the gateway allows 15 aliases per operation).
     const aliases = Array.from({ length: 10 }, (_, i) => `a${i}: logIn(input: { email: $email, password: $password }) { accessToken }`).join('\n');
     let attempts: Awaited<ReturnType<typeof graphql<Record<string, unknown>>>> | undefined;
@@ -145,6 +151,13 @@ describe(`a locked account's token at the gateway (${mode.name})`, () => {
       });
     }
     expect(errorCodes(attempts!).at(-1)).toBe('RATE_LIMITED');
+    // The live subscription ends with UNAUTHENTICATED at the next check (the verifier reuses the
+    // account's status for 5 s), long before its token would expire.
+    await live.waitForEnd(20_000);
+    const ending = JSON.stringify(live.failure ?? live.received.at(-1));
+    expect(ending).toContain('UNAUTHENTICATED');
+    expect(ending).toContain('no longer accepted');
+    await subscribed.dispose();
     // Verifiers reuse a subject's status for a few seconds: poll with a deadline.
     await eventually(async () => {
       const result = await graphql(url, '{ me { id } }', { token: victim.accessToken });

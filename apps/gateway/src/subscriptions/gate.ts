@@ -11,12 +11,26 @@ export interface SubscriptionLimits {
   maxSubscriptionsPerConnection: number;
   /** Across every transport and connection of one user on this gateway (all its workers). */
   maxSubscriptionsPerUser: number;
+  /**
+   * How often the tokens of live subscriptions are checked again (signature, claims and the
+   * account's status): a subscription of an account that is locked or deleted meanwhile ends with
+   * UNAUTHENTICATED within this, rather than at its token's expiry.
+   */
+  accountCheckIntervalMs: number;
 }
 
 export const DEFAULT_SUBSCRIPTION_LIMITS: SubscriptionLimits = {
   maxSubscriptionsPerConnection: 50,
   maxSubscriptionsPerUser: 200,
+  accountCheckIntervalMs: 30_000,
 };
+
+/** A signed-in subscription, as the periodic check sees it. */
+interface LiveSubscription {
+  authorization: string | undefined;
+  expiresAt: number;
+  fail(error: ReturnType<typeof createError>): void;
+}
 
 export interface OpenSubscription {
   document: DocumentNode;
@@ -50,8 +64,64 @@ export function createSubscriptionGate(deps: {
   hub: () => SubscriptionHub;
   limits?: Partial<SubscriptionLimits>;
   shared?: SharedCounters;
+  /**
+   * Verifies an Authorization header again (the gateway's token verifier: it throws an
+   * UNAUTHENTICATED error for a token no longer accepted, e.g. of a locked or deleted account).
+   */
+  verifyAuthorization?: (authorization: string | undefined) => Promise<unknown>;
 }) {
   const limits = { ...DEFAULT_SUBSCRIPTION_LIMITS, ...deps.limits };
+  /** Live signed-in subscriptions by user, for the periodic check of their accounts. */
+  const live = new Map<string, Set<LiveSubscription>>();
+  let checkTimer: NodeJS.Timeout | undefined;
+  let checking = false;
+
+  /**
+   * Checks one token per user (the one that lasts longest: the account's status is the same for
+   * all of them), one user after the other, and ends every subscription of a user whose token is
+   * refused. A check that fails for another reason (the auth service unreachable) ends nothing.
+   */
+  async function checkAccounts() {
+    if (checking || !deps.verifyAuthorization) return;
+    checking = true;
+    try {
+      for (const [userId, subscriptions] of [...live]) {
+        let newest: LiveSubscription | undefined;
+        for (const subscription of subscriptions) if (!newest || subscription.expiresAt > newest.expiresAt) newest = subscription;
+        if (!newest) continue;
+        let refused = false;
+        try {
+          await deps.verifyAuthorization(newest.authorization);
+        } catch (error) {
+          refused = (error as { extensions?: { code?: unknown } }).extensions?.code === 'UNAUTHENTICATED';
+        }
+        if (!refused) continue;
+        const error = createError('UNAUTHENTICATED', 'Your access token is no longer accepted (the account is locked or deleted).');
+        for (const subscription of [...(live.get(userId) ?? [])]) subscription.fail(error);
+      }
+    } finally {
+      checking = false;
+    }
+  }
+
+  function track(userId: string, subscription: LiveSubscription): () => void {
+    if (!deps.verifyAuthorization) return () => undefined;
+    let subscriptions = live.get(userId);
+    if (!subscriptions) live.set(userId, (subscriptions = new Set()));
+    subscriptions.add(subscription);
+    if (!checkTimer) {
+      checkTimer = setInterval(() => void checkAccounts(), limits.accountCheckIntervalMs);
+      checkTimer.unref();
+    }
+    return () => {
+      subscriptions.delete(subscription);
+      if (subscriptions.size === 0 && live.get(userId) === subscriptions) live.delete(userId);
+      if (live.size === 0 && checkTimer) {
+        clearInterval(checkTimer);
+        checkTimer = undefined;
+      }
+    };
+  }
   /** This process's subscriptions per user: the whole count without workers, a first check with them. */
   const perUser = new Map<string, number>();
   const tooManyForUser = () => ({ errors: [createError('RATE_LIMITED', `At most ${limits.maxSubscriptionsPerUser} subscriptions per user.`)] });
@@ -93,6 +163,7 @@ export function createSubscriptionGate(deps: {
         return { errors: [createError('BAD_USER_INPUT', (error as Error).message)] };
       }
       let expiry: NodeJS.Timeout | undefined;
+      let untrack: (() => void) | undefined;
       let subscriber;
       try {
         subscriber = deps.hub().subscribe({
@@ -110,6 +181,7 @@ export function createSubscriptionGate(deps: {
           // place under the limits. The subscriber calls this once.
           onEnd: () => {
             clearTimeout(expiry);
+            untrack?.();
             release(true);
           },
         });
@@ -118,6 +190,8 @@ export function createSubscriptionGate(deps: {
         throw error;
       }
       if (isSignedIn(viewer)) {
+        const ended = subscriber;
+        if (!ended.ended) untrack = track(viewer.userId, { authorization: args.context.authorization, expiresAt: viewer.expiresAt, fail: (error) => ended.fail(error) });
         expiry = setTimeout(
           () => subscriber.fail(createError('UNAUTHENTICATED', 'Access token expired; reconnect with a fresh token and your last cursor.')),
           Math.max(0, viewer.expiresAt * 1000 - Date.now()),
