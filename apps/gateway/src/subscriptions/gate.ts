@@ -1,10 +1,10 @@
 import type { DocumentNode, ExecutionResult } from 'graphql';
 import { createError } from '@meridian/errors';
-import { isSignedIn } from '@meridian/tokens';
+import { isSignedIn, type SignedInViewer } from '@meridian/tokens';
 import type { GatewayContext } from '../server';
 import type { SubscriptionHub } from './hub';
 import type { SubscriptionPlanner } from './planner';
-import type { SubscriberSink } from './subscriber';
+import type { Subscriber, SubscriberSink } from './subscriber';
 
 export interface SubscriptionLimits {
   /** Per WebSocket connection (HTTP streams are one subscription each). */
@@ -25,11 +25,10 @@ export const DEFAULT_SUBSCRIPTION_LIMITS: SubscriptionLimits = {
   accountCheckIntervalMs: 30_000,
 };
 
-/** A signed-in subscription, as the periodic check sees it. */
-interface LiveSubscription {
+/** What the periodic check needs of a signed-in subscription: the context the gate gave the hub. */
+interface SignedInContext {
+  viewer: SignedInViewer;
   authorization: string | undefined;
-  expiresAt: number;
-  fail(error: ReturnType<typeof createError>): void;
 }
 
 export interface OpenSubscription {
@@ -71,8 +70,8 @@ export function createSubscriptionGate(deps: {
   verifyAuthorization?: (authorization: string | undefined) => Promise<unknown>;
 }) {
   const limits = { ...DEFAULT_SUBSCRIPTION_LIMITS, ...deps.limits };
-  /** Live signed-in subscriptions by user, for the periodic check of their accounts. */
-  const live = new Map<string, Set<LiveSubscription>>();
+  /** Live signed-in subscriptions by user (each with its context), for the periodic check of their accounts. */
+  const live = new Map<string, Map<Subscriber, SignedInContext>>();
   let checkTimer: NodeJS.Timeout | undefined;
   let checking = false;
 
@@ -86,8 +85,8 @@ export function createSubscriptionGate(deps: {
     checking = true;
     try {
       for (const [userId, subscriptions] of [...live]) {
-        let newest: LiveSubscription | undefined;
-        for (const subscription of subscriptions) if (!newest || subscription.expiresAt > newest.expiresAt) newest = subscription;
+        let newest: SignedInContext | undefined;
+        for (const context of subscriptions.values()) if (!newest || context.viewer.expiresAt > newest.viewer.expiresAt) newest = context;
         if (!newest) continue;
         let refused = false;
         try {
@@ -97,31 +96,35 @@ export function createSubscriptionGate(deps: {
         }
         if (!refused) continue;
         const error = createError('UNAUTHENTICATED', 'Your access token is no longer accepted (the account is locked or deleted).');
-        for (const subscription of [...(live.get(userId) ?? [])]) subscription.fail(error);
+        for (const subscriber of [...(live.get(userId)?.keys() ?? [])]) subscriber.fail(error);
       }
     } finally {
       checking = false;
     }
   }
 
-  function track(userId: string, subscription: LiveSubscription): () => void {
-    if (!deps.verifyAuthorization) return () => undefined;
-    let subscriptions = live.get(userId);
-    if (!subscriptions) live.set(userId, (subscriptions = new Set()));
-    subscriptions.add(subscription);
+  /** No closure per subscription: the check keys on the subscriber and keeps the hub's context. */
+  function track(subscriber: Subscriber, context: SignedInContext): void {
+    if (!deps.verifyAuthorization) return;
+    let subscriptions = live.get(context.viewer.userId);
+    if (!subscriptions) live.set(context.viewer.userId, (subscriptions = new Map()));
+    subscriptions.set(subscriber, context);
     if (!checkTimer) {
       checkTimer = setInterval(() => void checkAccounts(), limits.accountCheckIntervalMs);
       checkTimer.unref();
     }
-    return () => {
-      subscriptions.delete(subscription);
-      if (subscriptions.size === 0 && live.get(userId) === subscriptions) live.delete(userId);
-      if (live.size === 0 && checkTimer) {
-        clearInterval(checkTimer);
-        checkTimer = undefined;
-      }
-    };
   }
+
+  function untrack(subscriber: Subscriber, userId: string): void {
+    const subscriptions = live.get(userId);
+    if (!subscriptions?.delete(subscriber)) return;
+    if (subscriptions.size === 0) live.delete(userId);
+    if (live.size === 0 && checkTimer) {
+      clearInterval(checkTimer);
+      checkTimer = undefined;
+    }
+  }
+
   /** This process's subscriptions per user: the whole count without workers, a first check with them. */
   const perUser = new Map<string, number>();
   const tooManyForUser = () => ({ errors: [createError('RATE_LIMITED', `At most ${limits.maxSubscriptionsPerUser} subscriptions per user.`)] });
@@ -163,15 +166,15 @@ export function createSubscriptionGate(deps: {
         return { errors: [createError('BAD_USER_INPUT', (error as Error).message)] };
       }
       let expiry: NodeJS.Timeout | undefined;
-      let untrack: (() => void) | undefined;
-      let subscriber;
+      let subscriber: Subscriber | undefined;
+      // What per-event entity fetches need, as plain data: not the transport's own state (a
+      // socket, a trace context), nor a request deadline (a subscription outlives its request).
+      const context = { viewer, requestId: args.context.requestId, authorization: args.context.authorization, client: args.context.client };
       try {
         subscriber = deps.hub().subscribe({
           plan,
           variables: args.variables,
-          // What per-event entity fetches need, as plain data: not the transport's own state (a
-          // socket, a trace context), nor a request deadline (a subscription outlives its request).
-          context: { viewer, requestId: args.context.requestId, authorization: args.context.authorization, client: args.context.client },
+          context,
           authorization: args.context.authorization,
           // The viewer's roles and scopes when the subgraphs declare the events the same for all
           // such viewers (their cache hints), otherwise the viewer (viewerScope.ts, ADR 0023).
@@ -181,7 +184,7 @@ export function createSubscriptionGate(deps: {
           // place under the limits. The subscriber calls this once.
           onEnd: () => {
             clearTimeout(expiry);
-            untrack?.();
+            if (subscriber && isSignedIn(viewer)) untrack(subscriber, viewer.userId);
             release(true);
           },
         });
@@ -190,10 +193,10 @@ export function createSubscriptionGate(deps: {
         throw error;
       }
       if (isSignedIn(viewer)) {
-        const ended = subscriber;
-        if (!ended.ended) untrack = track(viewer.userId, { authorization: args.context.authorization, expiresAt: viewer.expiresAt, fail: (error) => ended.fail(error) });
+        const opened = subscriber;
+        if (!opened.ended) track(opened, context as SignedInContext);
         expiry = setTimeout(
-          () => subscriber.fail(createError('UNAUTHENTICATED', 'Access token expired; reconnect with a fresh token and your last cursor.')),
+          () => opened.fail(createError('UNAUTHENTICATED', 'Access token expired; reconnect with a fresh token and your last cursor.')),
           Math.max(0, viewer.expiresAt * 1000 - Date.now()),
         );
         expiry.unref();
