@@ -175,7 +175,12 @@ export const PRIMARY_YOUNG_GC_INTERVAL_MS = 50;
  * `gc` is reached through V8's `--expose-gc`, set at run time (the flag applies to new contexts).
  * If that fails, nothing is done.
  */
+let youngCollections = false;
+
 function startYoungCollections(intervalMs: number): void {
+  // One timer per process, however many relays it creates.
+  if (youngCollections) return;
+  youngCollections = true;
   let gc: ((options: { type: 'minor' }) => void) | undefined;
   try {
     v8.setFlagsFromString('--expose-gc');

@@ -91,6 +91,7 @@ export function createSubscriptionHub(deps: {
   peers?: WorkerPeers;
 }) {
   const streams = new Map<string, SharedStream>();
+  /** The stream of each subscriber held for another worker's relayed stream. */
   const streamOf = new WeakMap<Subscriber, SharedStream>();
   const tracer = getTracer('gateway');
   const peerStreams = deps.peers
@@ -234,7 +235,8 @@ export function createSubscriptionHub(deps: {
     });
     shared.subscribers.add(subscriber);
     setSubscriberContext(shared, subscriber, args.context);
-    streamOf.set(subscriber, shared);
+    // Only a subscriber held for another worker is looked up again (its worker's `context` messages).
+    if (owned) streamOf.set(subscriber, shared);
     return subscriber;
   }
 

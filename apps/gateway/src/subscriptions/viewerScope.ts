@@ -44,7 +44,6 @@ export function createViewerScopes(supergraph: GraphQLSchema) {
   }
 
   return {
-    sameForEveryViewer,
     /**
      * Who a subscription's results are computed for: the viewer's authorization (roles and token
      * scopes) when its events are the same for all such viewers, otherwise the viewer themselves.
@@ -58,10 +57,8 @@ export function createViewerScopes(supergraph: GraphQLSchema) {
   };
 }
 
-export type ViewerScopes = ReturnType<typeof createViewerScopes>;
-
 /** The fetches of a per-event plan (the injected event first); false for a node kind not known here. */
-function collectFetches(node: QueryPlan["node"], into: string[]): boolean {
+function collectFetches(node: QueryPlan['node'], into: string[]): boolean {
   if (!node) return true;
   switch (node.kind) {
     case 'Fetch':
