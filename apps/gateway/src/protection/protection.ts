@@ -248,10 +248,10 @@ export function createGatewayProtection(deps: {
      */
     async checkWebSocketOperation(
       payload: { query: string; variables?: unknown; extensions?: unknown },
-      client: { viewer?: Viewer; request: http.IncomingMessage },
+      client: { viewer?: Viewer; ip: string | undefined },
     ): Promise<readonly GraphQLError[] | undefined> {
       const viewer = client.viewer;
-      const key = viewer && isSignedIn(viewer) ? `user:${viewer.userId}` : `ip:${clientAddress(client.request)}`;
+      const key = viewer && isSignedIn(viewer) ? `user:${viewer.userId}` : `ip:${client.ip ?? 'unknown'}`;
       const retryAfter = await rateLimiters.consume('general', key);
       if (retryAfter !== undefined) return [rateLimited(retryAfter).error];
       const checked = await checkOperation(payload);

@@ -1,6 +1,7 @@
 import type { DocumentNode, ExecutionResult } from 'graphql';
 import { createError } from '@meridian/errors';
 import { isSignedIn, type SignedInViewer } from '@meridian/tokens';
+import { otelContext, ROOT_CONTEXT } from '@meridian/observability';
 import type { GatewayContext } from '../server';
 import type { SubscriptionHub } from './hub';
 import type { SubscriptionPlanner } from './planner';
@@ -49,6 +50,59 @@ export interface OpenSubscription {
 export interface SharedCounters {
   acquire(key: string, limit: number): Promise<boolean>;
   release(key: string): void;
+}
+
+/** What an admission needs of its gate to give its place back. */
+interface AdmissionLedger {
+  perUser: Map<string, number>;
+  shared: SharedCounters | undefined;
+  untrack(subscriber: Subscriber, userId: string): void;
+}
+
+/**
+ * One subscription's place under the limits, from its admission to its end. A class rather than
+ * closures: a gateway holds one per client subscription (10,000s), ADR 0024.
+ */
+class Admission {
+  private released = false;
+  subscriber: Subscriber | undefined;
+  /** The token-expiry timer of a signed-in subscription. */
+  expiry: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly ledger: AdmissionLedger,
+    private readonly connection: { active: number } | undefined,
+    private readonly userKey: string,
+    private readonly userId: string | undefined,
+  ) {}
+
+  /** The key of the user's count shared with the other workers. */
+  get sharedKey(): string {
+    return `subscriptions:${this.userKey}`;
+  }
+
+  /** Gives the place back, once: the connection's and the user's counts (and the shared one when taken). */
+  release(shared: boolean): void {
+    if (this.released) return;
+    this.released = true;
+    if (this.connection) this.connection.active -= 1;
+    const { perUser } = this.ledger;
+    const remaining = (perUser.get(this.userKey) ?? 1) - 1;
+    if (remaining <= 0) perUser.delete(this.userKey);
+    else perUser.set(this.userKey, remaining);
+    if (shared) this.ledger.shared?.release(this.sharedKey);
+  }
+
+  /** The hub's end listener: called once, however the subscription ends. */
+  subscriberEnded(): void {
+    clearTimeout(this.expiry);
+    if (this.subscriber && this.userId !== undefined) this.ledger.untrack(this.subscriber, this.userId);
+    this.release(true);
+  }
+}
+
+function expire(subscriber: Subscriber): void {
+  subscriber.fail(createError('UNAUTHENTICATED', 'Access token expired; reconnect with a fresh token and your last cursor.'));
 }
 
 type Opened = { iterator: AsyncIterableIterator<ExecutionResult> } | { errors: ReturnType<typeof createError>[] };
@@ -127,6 +181,7 @@ export function createSubscriptionGate(deps: {
 
   /** This process's subscriptions per user: the whole count without workers, a first check with them. */
   const perUser = new Map<string, number>();
+  const ledger: AdmissionLedger = { perUser, shared: deps.shared, untrack };
   const tooManyForUser = () => ({ errors: [createError('RATE_LIMITED', `At most ${limits.maxSubscriptionsPerUser} subscriptions per user.`)] });
 
   return {
@@ -142,19 +197,9 @@ export function createSubscriptionGate(deps: {
       // Counted before anything is awaited, so that concurrent subscriptions cannot all pass.
       if (connection) connection.active += 1;
       perUser.set(userKey, (perUser.get(userKey) ?? 0) + 1);
-      const sharedKey = `subscriptions:${userKey}`;
-      let released = false;
-      const release = (shared: boolean) => {
-        if (released) return;
-        released = true;
-        if (connection) connection.active -= 1;
-        const remaining = (perUser.get(userKey) ?? 1) - 1;
-        if (remaining <= 0) perUser.delete(userKey);
-        else perUser.set(userKey, remaining);
-        if (shared) deps.shared?.release(sharedKey);
-      };
-      if (deps.shared && !(await deps.shared.acquire(sharedKey, limits.maxSubscriptionsPerUser))) {
-        release(false);
+      const admission = new Admission(ledger, connection, userKey, isSignedIn(viewer) ? viewer.userId : undefined);
+      if (deps.shared && !(await deps.shared.acquire(admission.sharedKey, limits.maxSubscriptionsPerUser))) {
+        admission.release(false);
         return tooManyForUser();
       }
       const planner = deps.planner();
@@ -162,14 +207,13 @@ export function createSubscriptionGate(deps: {
       try {
         plan = planner.plan(args.document, args.operationName);
       } catch (error) {
-        release(true);
+        admission.release(true);
         return { errors: [createError('BAD_USER_INPUT', (error as Error).message)] };
       }
-      let expiry: NodeJS.Timeout | undefined;
-      let subscriber: Subscriber | undefined;
       // What per-event entity fetches need, as plain data: not the transport's own state (a
       // socket, a trace context), nor a request deadline (a subscription outlives its request).
       const context = { viewer, requestId: args.context.requestId, authorization: args.context.authorization, client: args.context.client };
+      let subscriber: Subscriber;
       try {
         subscriber = deps.hub().subscribe({
           plan,
@@ -181,25 +225,21 @@ export function createSubscriptionGate(deps: {
           scope: planner.scopeOf(plan, viewer),
           sink: args.sink,
           // However the subscription ends (result error, completion, the client's return): free its
-          // place under the limits. The subscriber calls this once.
-          onEnd: () => {
-            clearTimeout(expiry);
-            if (subscriber && isSignedIn(viewer)) untrack(subscriber, viewer.userId);
-            release(true);
-          },
+          // place under the limits. The subscriber tells it once.
+          endListener: admission,
         });
       } catch (error) {
-        release(true);
+        admission.release(true);
         throw error;
       }
-      if (isSignedIn(viewer)) {
-        const opened = subscriber;
-        if (!opened.ended) track(opened, context as SignedInContext);
-        expiry = setTimeout(
-          () => opened.fail(createError('UNAUTHENTICATED', 'Access token expired; reconnect with a fresh token and your last cursor.')),
-          Math.max(0, viewer.expiresAt * 1000 - Date.now()),
-        );
+      admission.subscriber = subscriber;
+      if (isSignedIn(viewer) && !subscriber.ended) {
+        track(subscriber, context as SignedInContext);
+        // Set outside the operation's trace context: a timer keeps the context it was created in
+        // (the set-up span, its baggage) for as long as it is pending, here the token's lifetime.
+        const expiry = otelContext.with(ROOT_CONTEXT, () => setTimeout(expire, Math.max(0, viewer.expiresAt * 1000 - Date.now()), subscriber));
         expiry.unref();
+        admission.expiry = expiry;
       }
       return { iterator: subscriber.iterator };
     },

@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
-import type { ExecutionResult } from 'graphql';
+import type { ExecutionResult, GraphQLError } from 'graphql';
 import { createError } from '@meridian/errors';
 import { contextFromTraceparent, currentTraceparent, getTracer, otelContext, otelTrace, ROOT_CONTEXT, SpanKind, SpanStatusCode } from '@meridian/observability';
 import type { WorkerPeers } from '@meridian/service-kit';
 import { createPeerStreams } from './peerStreams';
 import type { SubscriptionPlan, SubscriptionPlanner, ServiceMap } from './planner';
-import { createSubscriber, type Subscriber, type SubscriberSink } from './subscriber';
+import { createSubscriber, type Subscriber, type SubscriberOptions, type SubscriberSink } from './subscriber';
 import type { UpstreamPool } from './upstream';
 
 export interface HubLimits {
@@ -26,8 +26,8 @@ export interface SubscribeArgs<TContext extends Record<string, unknown>> {
   scope: string;
   /** Write results straight to the client (WebSocket) instead of queueing them for its iterator. */
   sink?: SubscriberSink;
-  /** Called once when this subscriber ends, however it ends (the gate releases its limits). */
-  onEnd?: () => void;
+  /** Told once when this subscriber ends, however it ends (the gate releases its limits). */
+  endListener?: { subscriberEnded(): void };
 }
 
 export interface SharedStream {
@@ -44,6 +44,36 @@ export interface SharedStream {
   context?: Record<string, unknown>;
   /** Told when `context` changes (a relayed stream tells the worker that owns its key). */
   onContext?: (context: Record<string, unknown>) => void;
+}
+
+/**
+ * A subscriber's place in its stream, and what the subscriber is created with: when it closes, it
+ * leaves the stream (stopping it if it was the last one) and tells the gate. A class rather than
+ * closures: a gateway holds one per client subscription (10,000s), ADR 0024.
+ */
+class StreamMembership implements SubscriberOptions {
+  subscriber: Subscriber | undefined;
+
+  constructor(
+    private readonly stream: SharedStream,
+    private readonly streams: Map<string, SharedStream>,
+    readonly maxQueued: number,
+    readonly tooSlowError: () => GraphQLError,
+    readonly sink: SubscriberSink | undefined,
+    private readonly endListener: { subscriberEnded(): void } | undefined,
+  ) {}
+
+  onClose(): void {
+    this.endListener?.subscriberEnded();
+    const { stream, subscriber } = this;
+    if (!subscriber) return;
+    stream.subscribers.delete(subscriber);
+    setSubscriberContext(stream, subscriber, undefined);
+    if (stream.subscribers.size === 0) {
+      stream.stop();
+      if (this.streams.get(stream.key) === stream) this.streams.delete(stream.key);
+    }
+  }
 }
 
 /** When a context's token expires (seconds since the epoch); anonymous contexts never do. */
@@ -217,26 +247,13 @@ export function createSubscriptionHub(deps: {
       stream = owner === undefined ? start(key, args) : peerStreams!.start(key, owner, args);
       streams.set(key, stream);
     }
-    const shared = stream;
-    const { onEnd } = args;
-    const subscriber = createSubscriber({
-      maxQueued: deps.limits.maxQueuedPerSubscriber,
-      sink: args.sink,
-      tooSlowError,
-      onClose: () => {
-        onEnd?.();
-        shared.subscribers.delete(subscriber);
-        setSubscriberContext(shared, subscriber, undefined);
-        if (shared.subscribers.size === 0) {
-          shared.stop();
-          if (streams.get(key) === shared) streams.delete(key);
-        }
-      },
-    });
-    shared.subscribers.add(subscriber);
-    setSubscriberContext(shared, subscriber, args.context);
+    const membership = new StreamMembership(stream, streams, deps.limits.maxQueuedPerSubscriber, tooSlowError, args.sink, args.endListener);
+    const subscriber = createSubscriber(membership);
+    membership.subscriber = subscriber;
+    stream.subscribers.add(subscriber);
+    setSubscriberContext(stream, subscriber, args.context);
     // Only a subscriber held for another worker is looked up again (its worker's `context` messages).
-    if (owned) streamOf.set(subscriber, shared);
+    if (owned) streamOf.set(subscriber, stream);
     return subscriber;
   }
 

@@ -20,7 +20,7 @@ export function createSubscriber(options: SubscriberOptions): Subscriber {
   return new Subscriber(options);
 }
 
-interface SubscriberOptions {
+export interface SubscriberOptions {
   maxQueued: number;
   onClose: () => void;
   tooSlowError: () => GraphQLError;
@@ -37,7 +37,8 @@ export class Subscriber implements AsyncIterableIterator<ExecutionResult> {
   private isEnded = false;
   private completing = false;
   private failure: GraphQLError | undefined;
-  private wake: (() => void) | undefined;
+  /** The iterator's pending `next()`, while there is nothing to take. */
+  private waiting: ((result: IteratorResult<ExecutionResult>) => void) | undefined;
 
   constructor(private readonly options: SubscriberOptions) {}
 
@@ -53,27 +54,46 @@ export class Subscriber implements AsyncIterableIterator<ExecutionResult> {
   private end() {
     if (this.isEnded) return;
     this.isEnded = true;
-    this.wake?.();
+    this.wake();
     this.options.onClose();
   }
 
-  async next(): Promise<IteratorResult<ExecutionResult>> {
-    for (;;) {
-      if (this.failure) {
-        const error = this.failure;
-        this.failure = undefined;
-        this.end();
-        return { done: false, value: { errors: [error] } };
-      }
-      const value = this.queue?.shift();
-      if (value) return { done: false, value };
-      if (this.completing) this.end();
-      if (this.isEnded) return { done: true, value: undefined };
-      await new Promise<void>((resolve) => {
-        this.wake = resolve;
-      });
-      this.wake = undefined;
+  /** What `next()` answers now, or undefined when it has to wait. */
+  private take(): IteratorResult<ExecutionResult> | undefined {
+    if (this.failure) {
+      const error = this.failure;
+      this.failure = undefined;
+      this.end();
+      return { done: false, value: { errors: [error] } };
     }
+    const value = this.queue?.shift();
+    if (value) return { done: false, value };
+    if (this.completing) this.end();
+    if (this.isEnded) return { done: true, value: undefined };
+    return undefined;
+  }
+
+  /** Answers a waiting `next()` if there is something to answer. */
+  private wake() {
+    const waiting = this.waiting;
+    if (!waiting) return;
+    this.waiting = undefined;
+    const ready = this.take();
+    if (ready) waiting(ready);
+    else this.waiting ??= waiting;
+  }
+
+  /**
+   * Not an async function: a subscription spends its life waiting here, and a suspended async
+   * function keeps its frame, promise and closure context per subscription; a pending `next()`
+   * is one promise and its resolver.
+   */
+  next(): Promise<IteratorResult<ExecutionResult>> {
+    const ready = this.take();
+    if (ready) return Promise.resolve(ready);
+    return new Promise((resolve) => {
+      this.waiting = resolve;
+    });
   }
 
   async return(): Promise<IteratorResult<ExecutionResult>> {
@@ -101,7 +121,7 @@ export class Subscriber implements AsyncIterableIterator<ExecutionResult> {
     if (sink) {
       if (sink.pending() >= maxQueued) {
         this.failure = this.options.tooSlowError();
-        this.wake?.();
+        this.wake();
       } else {
         sink.write(serialized());
       }
@@ -115,7 +135,7 @@ export class Subscriber implements AsyncIterableIterator<ExecutionResult> {
     } else {
       queue.push(typeof result === 'function' ? result() : result);
     }
-    this.wake?.();
+    this.wake();
   }
 
   /** Ends the subscription with one error result (subgraph gone, token expired...), after nothing else. */
@@ -123,12 +143,12 @@ export class Subscriber implements AsyncIterableIterator<ExecutionResult> {
     if (this.isEnded || this.failure) return;
     if (this.queue) this.queue.length = 0;
     this.failure = error;
-    this.wake?.();
+    this.wake();
   }
 
   /** Ends the subscription normally once the queued results are delivered. */
   complete() {
     this.completing = true;
-    this.wake?.();
+    this.wake();
   }
 }

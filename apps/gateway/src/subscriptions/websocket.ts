@@ -3,7 +3,6 @@ import type { Socket } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { parse, print, validate, type DocumentNode, type ExecutionArgs, type ExecutionResult, type GraphQLError, type GraphQLSchema } from 'graphql';
 import type { WebSocket } from 'ws';
-import { useServer } from 'graphql-ws/use/ws';
 import type { ApolloServer } from '@apollo/server';
 import { createError } from '@meridian/errors';
 import { contextOfWebSocketOperation, getTracer, inSpan, ROOT_CONTEXT, SpanKind, SpanStatusCode, type Context, type Span } from '@meridian/observability';
@@ -13,6 +12,7 @@ import type { GatewayContext } from '../server';
 import type { SubscriptionGate } from './gate';
 import type { SubscriptionPlanner } from './planner';
 import type { SubscriberSink } from './subscriber';
+import { describeClient, serveGraphQLWs, type SocketExtra } from './socketServer';
 
 export interface WebSocketLimits {
   /** Time a client has to send connection_init (then 4408). */
@@ -57,18 +57,25 @@ const MAX_CACHED_DOCUMENTS = 1_000;
  * validated, per schema) once, and the document is shared instead of one AST per subscription.
  */
 function createDocumentCache() {
-  const documents = new Map<string, DocumentNode>();
+  const documents = new Map<string, { text: string; document: DocumentNode }>();
   const validated = new WeakMap<DocumentNode, { schema: GraphQLSchema; errors: readonly GraphQLError[] }>();
   return {
     parse(source: { body: string } | string): DocumentNode {
       const text = typeof source === 'string' ? source : source.body;
-      let document = documents.get(text);
-      if (!document) {
-        document = parse(text);
+      let cached = documents.get(text);
+      if (!cached) {
+        cached = { text, document: parse(text) };
         if (documents.size >= MAX_CACHED_DOCUMENTS) documents.delete(documents.keys().next().value as string);
-        documents.set(text, document);
+        documents.set(text, cached);
       }
-      return document;
+      return cached.document;
+    },
+    /**
+     * The cached copy of a query text, when there is one: graphql-ws keeps each subscription's
+     * message, and its own copy of the text would cost its length once per subscription.
+     */
+    intern(text: string): string {
+      return documents.get(text)?.text ?? text;
     },
     validate(schema: GraphQLSchema, document: DocumentNode): readonly GraphQLError[] {
       const cached = validated.get(document);
@@ -96,22 +103,34 @@ export function createSocketSink(socket: WebSocket, operationId: string): Subscr
   return new SocketSink(socket, operationId);
 }
 
+/**
+ * A sink's write callback. Returned from here, it is an anonymous function: a named one (a class
+ * field, a variable) is given its `name` as an own property by the TypeScript loader, ~250 bytes
+ * more per subscription.
+ */
+function writtenCallbackOf(sink: { unflushed: number }): () => void {
+  return () => {
+    sink.unflushed -= 1;
+  };
+}
+
 // A class rather than closures: thousands of subscriptions hold one each, and methods on the
 // prototype cost nothing per instance (ADR 0020).
 class SocketSink implements SubscriberSink {
-  private readonly prefix: Buffer;
+  /** `{"id":…,"type":"next","payload":` as text (a Buffer per subscription costs ~400 bytes more), and its UTF-8 length. */
+  private readonly prefix: string;
+  private readonly prefixLength: number;
   private readonly raw: Socket | undefined;
-  private unflushed = 0;
+  unflushed = 0;
   /** The write callback, one per sink (not one per write). */
-  private readonly written = () => {
-    this.unflushed -= 1;
-  };
+  private readonly written = writtenCallbackOf(this);
 
   constructor(
     private readonly socket: WebSocket,
     operationId: string,
   ) {
-    this.prefix = Buffer.from(`{"id":${JSON.stringify(operationId)},"type":"next","payload":`);
+    this.prefix = `{"id":${JSON.stringify(operationId)},"type":"next","payload":`;
+    this.prefixLength = Buffer.byteLength(this.prefix);
     const raw = (socket as unknown as { _socket?: Socket })._socket;
     this.raw = raw !== undefined && typeof raw.write === 'function' && socket.extensions === '' ? raw : undefined;
   }
@@ -121,14 +140,14 @@ class SocketSink implements SubscriberSink {
   }
 
   write(serializedResult: Buffer): void {
-    const { socket, prefix, raw } = this;
+    const { socket, prefix, prefixLength, raw } = this;
     if (socket.readyState !== socket.OPEN) return;
     this.unflushed += 1;
     if (!raw) {
-      socket.send(Buffer.concat([prefix, serializedResult, CLOSING_BRACE]), { binary: false }, this.written);
+      socket.send(Buffer.concat([Buffer.from(prefix), serializedResult, CLOSING_BRACE]), { binary: false }, this.written);
       return;
     }
-    const length = prefix.length + serializedResult.length + 1;
+    const length = prefixLength + serializedResult.length + 1;
     const header = length < 126 ? 2 : length < 65_536 ? 4 : 10;
     const frame = Buffer.allocUnsafe(header + length);
     frame[0] = 0x81; // FIN, text
@@ -141,8 +160,8 @@ class SocketSink implements SubscriberSink {
       frame.writeUInt32BE(0, 2);
       frame.writeUInt32BE(length, 6);
     }
-    prefix.copy(frame, header);
-    serializedResult.copy(frame, header + prefix.length);
+    frame.write(prefix, header, prefixLength, 'utf8');
+    serializedResult.copy(frame, header + prefixLength);
     frame[header + length - 1] = 0x7d; // }
     raw.write(frame, this.written);
   }
@@ -166,19 +185,23 @@ export function serveGraphQLOverWebSocket(deps: {
   /** Operation limits, rate limits and persisted documents (protection/): errors reject the operation. */
   /** The client's address behind trusted proxies (default: the socket's peer). */
   clientAddress?: (request: http.IncomingMessage) => string | undefined;
-  protect?: (payload: { query: string; variables?: unknown; extensions?: unknown }, client: { viewer?: Viewer; request: http.IncomingMessage }) => Promise<readonly GraphQLError[] | undefined>;
+  protect?: (payload: { query: string; variables?: unknown; extensions?: unknown }, client: { viewer?: Viewer; ip: string | undefined }) => Promise<readonly GraphQLError[] | undefined>;
 }) {
   const limits = { ...DEFAULT_WEBSOCKET_LIMITS, ...deps.limits };
   const wsServer = attachWebSocketServer(deps.httpServer, '/graphql');
 
   const documents = createDocumentCache();
-  const disposable = useServer<{ authorization?: unknown }, { connection: ConnectionState }>(
+  const disposable = serveGraphQLWs<{ authorization?: unknown }, SocketExtra & { connection?: ConnectionState }>(
     {
       schema: () => deps.planner().schema,
       parse: documents.parse,
       validate: documents.validate,
-      connectionInitWaitTimeout: limits.connectionInitTimeoutMs,
-      onSubscribe: (ctx, _id, payload) => deps.protect?.(payload, { viewer: ctx.extra.connection?.viewer, request: ctx.extra.request }),
+      onSubscribe: async (ctx, _id, payload) => {
+        const errors = await deps.protect?.(payload, { viewer: ctx.extra.connection?.viewer, ip: ctx.extra.client.ip });
+        if (errors) return errors;
+        (payload as { query: string }).query = documents.intern(payload.query);
+        return undefined;
+      },
       onConnect: async (ctx) => {
         const raw = ctx.connectionParams?.authorization;
         const authorization = typeof raw === 'string' && raw !== '' ? raw : undefined;
@@ -196,12 +219,13 @@ export function serveGraphQLOverWebSocket(deps: {
         // Node builds a UUID by concatenation; a subscription keeps its id for its whole life, and
         // the flat copy takes ~60 bytes where the concatenation tree takes ~500.
         const requestId = Buffer.from(randomUUID(), 'latin1').toString('latin1');
+        const { client } = ctx.extra;
         return {
           viewer: connection.viewer,
           requestId,
-          trace: contextOfWebSocketOperation(payload.extensions, ctx.extra.request.headers, requestId),
+          trace: contextOfWebSocketOperation(payload.extensions, client.traceHeaders ?? {}, requestId),
           authorization: connection.authorization,
-          client: { ip: deps.clientAddress?.(ctx.extra.request) ?? ctx.extra.request.socket.remoteAddress, userAgent: ctx.extra.request.headers['user-agent'] },
+          client: { ip: client.ip, userAgent: client.userAgent },
           connection,
           operationId,
         };
@@ -249,7 +273,12 @@ export function serveGraphQLOverWebSocket(deps: {
       },
     },
     wsServer,
-    limits.keepAliveMs,
+    {
+      keepAliveMs: limits.keepAliveMs,
+      connectionInitTimeoutMs: limits.connectionInitTimeoutMs,
+      logger: deps.logger,
+      extraOf: (socket, request) => ({ socket, client: describeClient(request, deps.clientAddress) }),
+    },
   );
 
   return {
