@@ -203,33 +203,6 @@ describe.each(getTestModes())('subscriptions through the gateway ($name)', (mode
     await client.dispose();
   });
 
-  it('pings every socket and drops the ones that stop answering (keep-alive)', async () => {
-    const lively = await startExtraGateway({ WS_KEEPALIVE_MS: '150' });
-    const { default: WebSocket } = await import('ws');
-    const wsUrl = `${lively.url}/graphql`.replace(/^http/, 'ws');
-    const open = async (autoPong: boolean) => {
-      const socket = new WebSocket(wsUrl, 'graphql-transport-ws', { autoPong });
-      let pings = 0;
-      socket.on('ping', () => (pings += 1));
-      const closed = new Promise<number>((resolve) => socket.on('close', (code) => resolve(code)));
-      await new Promise((resolve) => socket.once('open', resolve));
-      socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${ada.accessToken}` } }));
-      const ack = await new Promise((resolve) => socket.once('message', (data) => resolve(JSON.parse(String(data)))));
-      expect(ack).toEqual({ type: 'connection_ack' });
-      return { socket, closed, pings: () => pings };
-    };
-    const answering = await open(true);
-    const silent = await open(false);
-    // The silent socket is pinged, does not answer, and is terminated at the next round (1006: no close frame).
-    expect(await silent.closed).toBe(1006);
-    expect(silent.pings()).toBeGreaterThanOrEqual(1);
-    // The answering one stays open through more rounds.
-    await waitUntil(() => answering.pings() >= 4);
-    expect(answering.socket.readyState).toBe(WebSocket.OPEN);
-    answering.socket.close();
-    await answering.closed;
-  });
-
   it('serves Apollo Client over WebSocket and over HTTP multipart', async () => {
     const wsLinkClient = wsClient(url, ada.accessToken);
     const overWs = new ApolloClient({ link: new GraphQLWsLink(wsLinkClient), cache: new InMemoryCache() });

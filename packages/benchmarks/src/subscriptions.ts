@@ -21,7 +21,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { performance } from 'node:perf_hooks';
+import { performance, PerformanceObserver } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from './args';
 import { machine, packageDir, percentile } from './report';
@@ -359,6 +359,21 @@ interface GatewayConfigMessage {
   routing: Record<string, string>;
 }
 
+/** V8's collections in this process of at least 10 ms (kind, length, when), to explain outliers in latency. */
+function recordGcPauses(label: string) {
+  const kinds: Record<number, string> = { 1: 'minor', 2: 'major', 4: 'incremental', 8: 'weak callbacks' };
+  const pauses: { process: string; kind: string; ms: number; at: number }[] = [];
+  new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) {
+      if (entry.duration < 10) continue;
+      const kind = ((entry as PerformanceEntry & { detail?: { kind?: number } }).detail)?.kind ?? 0;
+      pauses.push({ process: label, kind: kinds[kind] ?? String(kind), ms: Math.round(entry.duration), at: Math.round(performance.timeOrigin + entry.startTime) });
+    }
+  }).observe({ entryTypes: ['gc'] });
+  /** The pauses since the last call. */
+  return () => pauses.splice(0);
+}
+
 /**
  * `--gateway-workers W`: this process is a node:cluster primary (as `runWorkers` makes the gateway's
  * main), its W workers run `runGateway` on one shared port, and every command is answered with the
@@ -387,7 +402,9 @@ async function runGatewayPrimary(config: GatewayConfigMessage) {
   );
   const all = <T>(command: string, args?: unknown) => Promise.all(workers.map((worker) => worker.call<T>(command, args, 120_000)));
   const own = { cpu: () => process.cpuUsage(), memory: () => process.memoryUsage() };
+  const ownGcPauses = recordGcPauses('primary');
   serveCommands({
+    gcPauses: async () => [...(await all<unknown[]>('gcPauses')).flat(), ...ownGcPauses()],
     async url() {
       const urls = new Set(await all<string>('url'));
       if (urls.size !== 1) throw new Error(`the workers listen on different URLs: ${[...urls].join(', ')}`);
@@ -448,7 +465,9 @@ async function runGateway(config: GatewayConfigMessage) {
     logger: createLogger('gateway', 'warn'),
   });
   const gc = (globalThis as { gc?: () => void }).gc;
+  const gcPauses = recordGcPauses(process.env[WORKER_CONFIG_ENV] ? `worker ${process.pid}` : 'gateway');
   serveCommands({
+    gcPauses,
     url: () => `${gateway.url}/graphql`,
     stats: () => gateway.stats(),
     cpu: () => {
@@ -857,6 +876,7 @@ async function orchestrate(params: Params) {
       `(offered ${Math.round(params.rate * params.subscribers)} deliveries/s)`);
     await Promise.all(clients.map((client) => client.call('startMeasuring')));
 
+    await gateway.call('gcPauses'); // from here on: the collections during the load
     const gatewaySplit0 = await gateway.call<{ user: number; system: number }>('cpuSplit');
     const gatewayCpu0 = gatewaySplit0.user + gatewaySplit0.system;
     const platformCpu0 = await platform.call<number>('cpu');
@@ -869,6 +889,7 @@ async function orchestrate(params: Params) {
         return progress();
       });
     const gatewaySplit1 = await gateway.call<{ user: number; system: number }>('cpuSplit');
+    const gcPausesDuringLoad = await gateway.call<{ process: string; kind: string; ms: number; at: number }[]>('gcPauses');
     const gatewayCpu1 = gatewaySplit1.user + gatewaySplit1.system;
     const platformCpu1 = await platform.call<number>('cpu');
     const clientCpu1 = await sum('cpu');
@@ -946,6 +967,14 @@ async function orchestrate(params: Params) {
       clientCpuSecondsDuringLoad: round(clientCpu1 - clientCpu0, 2),
       connectSeconds: round(connectSeconds, 2),
       gatewayStatsIdle: idleStats,
+      // Per event, in publish order: publish -> first and last delivery (ms), to find the slow ones.
+      events: published.ids.map((id, index) => ({
+        publishedAt: published.times[index],
+        firstMs: round(Math.min(...results.map((r) => (r.firstByCursor as Record<string, number>)[id] ?? Infinity)) - published.times[index]!),
+        lastMs: round(Math.max(...results.map((r) => (r.lastByCursor as Record<string, number>)[id] ?? -Infinity)) - published.times[index]!),
+      })),
+      // The gateway's collections of 10 ms or more during the load (`at`: epoch ms, as `publishedAt`).
+      gcPausesDuringLoad,
     };
     const target = { subscribers: 10_000, deliveriesPerSecond: 20_000, p99Ms: 250, idleBytesPerConnection: 20 * 1024 };
     const targets = {

@@ -106,6 +106,20 @@ function onPong(this: WebSocket) {
   awaitingPong.delete(this);
 }
 
+/** Slices of a keep-alive round (each a timer tick visiting its share of the sockets). */
+const KEEP_ALIVE_SLICES = 48;
+
+/** A socket's turn in a keep-alive round: dropped if it did not answer the last ping, else pinged. */
+function keepAliveVisit(socket: WebSocket) {
+  if (socket.readyState !== socket.OPEN) return;
+  if (awaitingPong.has(socket)) {
+    socket.terminate();
+    return;
+  }
+  awaitingPong.add(socket);
+  socket.ping();
+}
+
 /**
  * graphql-ws's protocol server (`makeServer`: connection_init, subscribe, next, complete, the
  * close codes) on the sockets of a `ws` server. It replaces the package's own `useServer`
@@ -113,9 +127,9 @@ function onPong(this: WebSocket) {
  * interval and the cleared init timer; at 10,000s of connections that was a quarter of the
  * gateway's memory per idle subscription (ADR 0024). Here each socket holds its `SocketClient`;
  * the init timer is dropped once connection_init arrives (closing with 4408 otherwise, as
- * graphql-ws does); and one keep-alive round for the whole server pings every open socket every
- * `keepAliveMs` and ends the ones that did not answer the previous round (as `useServer`: one
- * interval to answer).
+ * graphql-ws does); and one keep-alive round for the whole server, spread over `keepAliveMs`,
+ * pings every open socket and ends the ones that did not answer the previous round's ping (as
+ * `useServer`: one interval to answer).
  */
 export function serveGraphQLWs<P extends Record<string, unknown>, E extends SocketExtra>(
   options: ServerOptions<P, E>,
@@ -155,19 +169,29 @@ export function serveGraphQLWs<P extends Record<string, unknown>, E extends Sock
     protocolSocket.closed = server.opened(protocolSocket, deps.extraOf(socket, request));
   });
 
+  // One keep-alive round per `keepAliveMs`, spread over it in slices: pinging 10,000 sockets at
+  // once (and reading their 10,000 pongs) would stall every event for a few hundred milliseconds.
+  let round: Iterator<WebSocket> | undefined;
+  let roundStartedAt = 0;
+  let perSlice = 0;
   const keepAlive =
     deps.keepAliveMs > 0 && Number.isFinite(deps.keepAliveMs)
       ? setInterval(() => {
-          for (const socket of wsServer.clients) {
-            if (socket.readyState !== socket.OPEN) continue;
-            if (awaitingPong.has(socket)) {
-              socket.terminate();
-              continue;
-            }
-            awaitingPong.add(socket);
-            socket.ping();
+          if (!round) {
+            if (Date.now() - roundStartedAt < deps.keepAliveMs) return;
+            roundStartedAt = Date.now();
+            round = wsServer.clients.values();
+            perSlice = Math.max(1, Math.ceil(wsServer.clients.size / KEEP_ALIVE_SLICES));
           }
-        }, deps.keepAliveMs)
+          for (let visited = 0; visited < perSlice; visited++) {
+            const next = round.next();
+            if (next.done) {
+              round = undefined;
+              return;
+            }
+            keepAliveVisit(next.value);
+          }
+        }, Math.max(1, deps.keepAliveMs / KEEP_ALIVE_SLICES))
       : undefined;
   keepAlive?.unref();
 
