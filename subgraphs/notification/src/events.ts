@@ -2,7 +2,7 @@ import { handleOnce, type EventBus, type Subscription } from '@meridian/event-br
 import type { DomainEvent, DomainEventOf } from '@meridian/domain-events';
 import type { Logger } from '@meridian/service-kit';
 import type { PrismaClient } from './generated/prisma/client';
-import { accountEmails, createDeliveryRecorder, createNotificationWriter, projections, type NotificationTx } from './data/notificationStore';
+import { accountEmails, createDeliveryRecorder, createNotificationWriter, projections, releaseAwaitingEmails, type NotificationTx } from './data/notificationStore';
 import type { EmailSender } from './domain/email';
 import { newId } from './domain/ids';
 import type { NotificationDraft } from './domain/notification';
@@ -27,7 +27,8 @@ type TaskOrUserEvent = Exclude<ConsumedEvent, { type: 'auth.password-reset-reque
 
 /**
  * The notification subgraph publishes no events. It consumes:
- * - `auth.user-registered`: keeps the user's e-mail address and name (a read model; it may not read the user database);
+ * - `auth.user-registered`: keeps the user's e-mail address and name (a read model; it may not read the user database)
+ *   and sends the e-mails of notifications that were waiting for it;
  * - task events: keeps a small projection of tasks (for due-soon reminders) and notifies the people concerned;
  * - `auth.password-reset-requested`: e-mails the reset link (see handlePasswordReset).
  *
@@ -54,7 +55,10 @@ export async function subscribeNotificationEventHandlers(deps: {
       if (event.type === 'auth.password-reset-requested') return handlePasswordReset(deps, event);
       const outcome = await handleOnce(deps.prisma, NOTIFICATION_CONSUMER_GROUP, event, async (tx) => {
         await updateProjections(tx, event);
-        return storeNotifications(createNotificationWriter(tx), draftsFor(event), { emailConfigured: deps.emailSender !== undefined });
+        const result = await storeNotifications(createNotificationWriter(tx), draftsFor(event), { emailConfigured: deps.emailSender !== undefined });
+        // Notifications handled before this registration kept their e-mails waiting for the address.
+        if (event.type === 'auth.user-registered') result.emails.push(...(await releaseAwaitingEmails(tx, event.payload.userId)));
+        return result;
       });
       if (!outcome.handled) return;
       await sendEmails(recorder, deps.emailSender, outcome.result.emails, (deliveryId, error) =>

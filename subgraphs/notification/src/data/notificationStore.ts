@@ -3,7 +3,7 @@ import { createDomainEvent } from '@meridian/domain-events';
 import type { Prisma, PrismaClient } from '../generated/prisma/client';
 import type { DueSoonStore } from '../domain/dueSoon';
 import { renderEmail } from '../domain/email';
-import type { DeliveryRecorder, NotificationWriter } from '../domain/notify';
+import { AWAITING_ADDRESS, SKIPPED_NO_ADDRESS, type DeliveryRecorder, type NotificationWriter, type PendingEmail } from '../domain/notify';
 
 /**
  * The tables written by event handlers and the scheduler: notifications and deliveries, and the
@@ -98,24 +98,52 @@ export function createDueSoonStore(prisma: PrismaClient): DueSoonStore {
     transaction: (work) => prisma.$transaction((tx) => work(createNotificationWriter(tx))),
     ...createDeliveryRecorder(prisma),
     async claimStrandedEmails(cutoff) {
-      // One UPDATE claims the rows (it moves attempted_at forward), so two replicas never retry the same one.
+      // One UPDATE claims the rows (it moves attempted_at forward), so two replicas never retry the
+      // same one: e-mails whose sender died, and e-mails waiting for an address that is now known
+      // (their registration was handled while the notification's transaction was still open).
       const claimed = await prisma.$queryRaw<{ id: string }[]>`
-        UPDATE deliveries SET attempted_at = now()
-        WHERE status = 'PENDING' AND channel = 'EMAIL' AND attempted_at < ${cutoff}
-        RETURNING id`;
-      if (claimed.length === 0) return [];
-      const rows = await prisma.delivery.findMany({
-        where: { id: { in: claimed.map((row) => row.id) } },
-        include: { notification: true },
+        UPDATE deliveries d SET attempted_at = now(), error = NULL
+        WHERE d.status = 'PENDING' AND d.channel = 'EMAIL'
+          AND ((d.error IS NULL AND d.attempted_at < ${cutoff})
+            OR (d.error = ${AWAITING_ADDRESS} AND EXISTS (
+              SELECT 1 FROM notifications n JOIN user_contacts c ON c.user_id = n.recipient_id WHERE n.id = d.notification_id)))
+        RETURNING d.id`;
+      return pendingEmailsOf(prisma, claimed.map((row) => row.id));
+    },
+    async expireAwaitingEmails(cutoff) {
+      const expired = await prisma.delivery.updateMany({
+        where: { status: 'PENDING', channel: 'EMAIL', error: AWAITING_ADDRESS, attemptedAt: { lt: cutoff } },
+        data: { status: 'SKIPPED', error: SKIPPED_NO_ADDRESS, attemptedAt: new Date() },
       });
-      const contacts = await prisma.userContact.findMany({ where: { userId: { in: rows.map((row) => row.notification.recipientId) } } });
-      const byUser = new Map(contacts.map((contact) => [contact.userId, contact]));
-      return rows.flatMap((row) => {
-        const contact = byUser.get(row.notification.recipientId);
-        return contact ? [{ deliveryId: row.id, message: renderEmail(contact.email, contact.displayName, row.notification) }] : [];
-      });
+      return expired.count;
     },
   };
+}
+
+/**
+ * E-mail deliveries that were waiting for this user's address, now PENDING to be sent after the
+ * registration's transaction commits (same transaction: a rolled-back registration releases nothing).
+ */
+export async function releaseAwaitingEmails(tx: NotificationTx, userId: string): Promise<PendingEmail[]> {
+  const released = await tx.$queryRaw<{ id: string }[]>`
+    UPDATE deliveries d SET attempted_at = now(), error = NULL
+    FROM notifications n
+    WHERE n.id = d.notification_id AND n.recipient_id = ${userId}
+      AND d.status = 'PENDING' AND d.channel = 'EMAIL' AND d.error = ${AWAITING_ADDRESS}
+    RETURNING d.id`;
+  return pendingEmailsOf(tx, released.map((row) => row.id));
+}
+
+/** The messages of PENDING e-mail deliveries, to their recipients' known addresses (none for an unknown one). */
+async function pendingEmailsOf(client: NotificationTx, deliveryIds: readonly string[]): Promise<PendingEmail[]> {
+  if (deliveryIds.length === 0) return [];
+  const rows = await client.delivery.findMany({ where: { id: { in: [...deliveryIds] } }, include: { notification: true } });
+  const contacts = await client.userContact.findMany({ where: { userId: { in: rows.map((row) => row.notification.recipientId) } } });
+  const byUser = new Map(contacts.map((contact) => [contact.userId, contact]));
+  return rows.flatMap((row) => {
+    const contact = byUser.get(row.notification.recipientId);
+    return contact ? [{ deliveryId: row.id, message: renderEmail(contact.email, contact.displayName, row.notification) }] : [];
+  });
 }
 
 /**

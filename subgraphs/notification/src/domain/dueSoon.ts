@@ -1,5 +1,5 @@
 import type { EmailSender } from './email';
-import { sendEmails, storeNotifications, type DeliveryRecorder, type NotificationWriter, type PendingEmail } from './notify';
+import { AWAITING_ADDRESS_MS, sendEmails, storeNotifications, type DeliveryRecorder, type NotificationWriter, type PendingEmail } from './notify';
 import { dueSoonNotification } from './taskNotifications';
 
 export interface DueTask {
@@ -16,8 +16,13 @@ export interface DueSoonStore extends DeliveryRecorder {
   tasksDueBetween(from: Date, to: Date): Promise<DueTask[]>;
   /** Runs `work` in one transaction. */
   transaction<T>(work: (tx: NotificationWriter) => Promise<T>): Promise<T>;
-  /** Claims e-mail deliveries still PENDING since before `cutoff` (their sender died) for one more try. */
+  /**
+   * Claims e-mail deliveries still PENDING since before `cutoff` (their sender died) for one more
+   * try, and those waiting for an address that is now known.
+   */
   claimStrandedEmails(cutoff: Date): Promise<PendingEmail[]>;
+  /** E-mails still waiting for their recipient's address since before `cutoff` become SKIPPED; returns how many. */
+  expireAwaitingEmails(cutoff: Date): Promise<number>;
 }
 
 export interface DueSoonOptions {
@@ -26,6 +31,8 @@ export interface DueSoonOptions {
   sender?: EmailSender;
   /** PENDING e-mails older than this are retried by the check (default 2 minutes). */
   strandedAfterMs?: number;
+  /** E-mails waiting longer than this for their recipient's address are given up (default AWAITING_ADDRESS_MS). */
+  awaitingAddressMs?: number;
   onEmailFailure?: (deliveryId: string, error: string) => void;
 }
 
@@ -49,6 +56,7 @@ export async function runDueSoonCheck(store: DueSoonStore, now: Date, options: D
   }
   // Real elapsed time, not `now`: a check run for a simulated moment must not claim mail still being sent.
   const stranded = await store.claimStrandedEmails(new Date(Date.now() - (options.strandedAfterMs ?? 120_000)));
+  await store.expireAwaitingEmails(new Date(Date.now() - (options.awaitingAddressMs ?? AWAITING_ADDRESS_MS)));
   await sendEmails(store, options.sender, [...emails, ...stranded], options.onEmailFailure);
   return created;
 }

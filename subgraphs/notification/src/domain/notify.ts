@@ -32,12 +32,22 @@ export interface DeliveryRecorder {
 export const SKIPPED_BY_RECIPIENT = 'turned off by the recipient';
 export const SKIPPED_NO_SMTP = 'no SMTP server configured';
 export const SKIPPED_NO_ADDRESS = 'no e-mail address known for the recipient';
+/**
+ * The reason on a PENDING e-mail whose recipient's address is not known yet: `auth.user-registered`
+ * and task events come from different sources, which the bus does not order against each other.
+ * The registration (or, at the latest, the next due-soon check) sends it; after
+ * AWAITING_ADDRESS_MS it is SKIPPED with SKIPPED_NO_ADDRESS.
+ */
+export const AWAITING_ADDRESS = "waiting for the recipient's e-mail address";
+/** How long an e-mail waits for its recipient's address before it is given up (24 hours). */
+export const AWAITING_ADDRESS_MS = 24 * 60 * 60 * 1000;
 
 /**
  * Stores each draft as a notification with one delivery row per channel, following the
  * recipient's preferences. Nothing is stored for someone who turned both channels off.
  * E-mails are only queued (PENDING): they are sent after the transaction commits, never
  * inside it (a rolled-back transaction must not have sent mail, and SMTP must not hold locks).
+ * One for a recipient whose address is not known yet waits for it (AWAITING_ADDRESS).
  */
 export async function storeNotifications(
   tx: NotificationWriter,
@@ -66,8 +76,10 @@ export async function storeNotifications(
     else if (!options.emailConfigured) emailDelivery.error = SKIPPED_NO_SMTP;
     else {
       const contact = await tx.contactOf(draft.recipientId);
-      if (!contact) emailDelivery.error = SKIPPED_NO_ADDRESS;
-      else {
+      if (!contact) {
+        emailDelivery.status = 'PENDING';
+        emailDelivery.error = AWAITING_ADDRESS;
+      } else {
         emailDelivery.status = 'PENDING';
         emails.push({ deliveryId: emailDelivery.id, message: renderEmail(contact.email, contact.displayName, draft) });
       }
