@@ -134,8 +134,9 @@ function now(): number {
 
 const GROUP_TYPES = ['task.created', 'task.updated'] as const;
 
-// Same tables as prisma/schema.prisma (what a migration would create); applied with plain SQL.
-const SCHEMA_SQL = `
+// Same tables as prisma/schema.prisma (what a migration would create); applied with plain SQL,
+// with the event bridge's outbox and inbox tables.
+const BENCH_TABLES_SQL = `
 CREATE TABLE bench_tasks (
   id TEXT PRIMARY KEY,
   title TEXT NOT NULL,
@@ -148,26 +149,7 @@ CREATE TABLE bench_projections (
   last_event_id TEXT NOT NULL,
   out_of_order INTEGER NOT NULL DEFAULT 0
 );
-CREATE TABLE outbox_events (
-  id TEXT PRIMARY KEY,
-  type TEXT NOT NULL,
-  version INTEGER NOT NULL,
-  source TEXT NOT NULL,
-  aggregate_id TEXT NOT NULL,
-  occurred_at TIMESTAMPTZ(3) NOT NULL,
-  traceparent TEXT,
-  request_id TEXT,
-  payload JSONB NOT NULL,
-  published_at TIMESTAMPTZ(3),
-  attempts INTEGER NOT NULL DEFAULT 0
-);
-CREATE INDEX outbox_events_published_at_id_idx ON outbox_events (published_at, id);
-CREATE TABLE inbox_events (
-  "group" TEXT NOT NULL,
-  event_id TEXT NOT NULL,
-  handled_at TIMESTAMPTZ(3) NOT NULL DEFAULT now(),
-  PRIMARY KEY ("group", event_id)
-);`;
+`;
 
 /** The generated client is gitignored: generate it on first use so the benchmark runs from a fresh checkout. */
 async function loadPrismaClient() {
@@ -476,11 +458,12 @@ async function orchestrate(params: Params) {
   };
 
   try {
+    const { OUTBOX_INBOX_TABLES_SQL } = await import('@meridian/event-bridge');
     for (const url of [config.producerDbUrl, config.consumerDbUrl]) {
       await ensurePostgresDatabase(url);
       const client = new pg.Client({ connectionString: url });
       await client.connect();
-      await client.query(SCHEMA_SQL);
+      await client.query(BENCH_TABLES_SQL + OUTBOX_INBOX_TABLES_SQL);
       await client.end();
     }
 

@@ -38,3 +38,4 @@ export type {
   TransactionRunner,
 } from './outbox';
 export { partitionOf } from './internal';
+export { OUTBOX_INBOX_TABLES_SQL } from './tables';

@@ -1,7 +1,7 @@
 import { PGlite } from '@electric-sql/pglite';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 import type { BatchDeliveryContext, BatchEventBus } from '../src/index';
-import { EventValidationError, handleBatchOnce, partitionOf } from '../src/index';
+import { EventValidationError, OUTBOX_INBOX_TABLES_SQL, handleBatchOnce, partitionOf } from '../src/index';
 import { PrismaClient } from './generated/prisma/client';
 import { eventually, note, placed, shipped, unique, type TestEvent } from './fixtures';
 
@@ -240,9 +240,7 @@ export function runEventBusContract(name: string, harness: BusHarness): void {
       async function openDatabase() {
         if (!database) {
           const pglite = new PGlite();
-          await pglite.exec(`
-            CREATE TABLE inbox_events ("group" TEXT NOT NULL, event_id TEXT NOT NULL,
-              handled_at TIMESTAMPTZ(3) NOT NULL DEFAULT now(), PRIMARY KEY ("group", event_id));
+          await pglite.exec(`${OUTBOX_INBOX_TABLES_SQL}
             CREATE TABLE demo_counters (id TEXT PRIMARY KEY, value INTEGER NOT NULL DEFAULT 0);`);
           database = { pglite, prisma: new PrismaClient({ adapter: new PrismaPGlite(pglite) }) };
         }

@@ -1,6 +1,7 @@
 import { PGlite } from '@electric-sql/pglite';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 import {
+  OUTBOX_INBOX_TABLES_SQL,
   createInMemoryEventBus,
   createOutboxRelay,
   handleBatchOnce,
@@ -11,28 +12,8 @@ import {
 import { PrismaClient } from './generated/prisma/client';
 import { createMemoryLogger, eventually, placed, testRegistry, unique, type TestEvent } from './fixtures';
 
-// Same tables as the Prisma models of test/prisma/schema.prisma (what a migration creates).
-const SCHEMA_SQL = `
-CREATE TABLE outbox_events (
-  id TEXT PRIMARY KEY,
-  type TEXT NOT NULL,
-  version INTEGER NOT NULL,
-  source TEXT NOT NULL,
-  aggregate_id TEXT NOT NULL,
-  occurred_at TIMESTAMPTZ(3) NOT NULL,
-  traceparent TEXT,
-  request_id TEXT,
-  payload JSONB NOT NULL,
-  published_at TIMESTAMPTZ(3),
-  attempts INTEGER NOT NULL DEFAULT 0
-);
-CREATE INDEX outbox_events_published_at_id_idx ON outbox_events (published_at, id);
-CREATE TABLE inbox_events (
-  "group" TEXT NOT NULL,
-  event_id TEXT NOT NULL,
-  handled_at TIMESTAMPTZ(3) NOT NULL DEFAULT now(),
-  PRIMARY KEY ("group", event_id)
-);
+// The outbox and inbox tables (what a migration of test/prisma/schema.prisma creates), and the demo's.
+const SCHEMA_SQL = `${OUTBOX_INBOX_TABLES_SQL}
 CREATE TABLE demo_tasks (id TEXT PRIMARY KEY, title TEXT NOT NULL);
 CREATE TABLE demo_counters (id TEXT PRIMARY KEY, value INTEGER NOT NULL DEFAULT 0);
 `;

@@ -9,19 +9,11 @@ import {
   SpanKind,
   withRequestId,
 } from '@meridian/observability';
-import { createInMemoryEventBus, createOutboxRelay, writeOutbox, type EventBus } from '../src/index';
+import { OUTBOX_INBOX_TABLES_SQL, createInMemoryEventBus, createOutboxRelay, writeOutbox, type EventBus } from '../src/index';
 import { PrismaClient } from './generated/prisma/client';
 import { createMemoryLogger, eventually, placed, testRegistry, unique, type TestEvent } from './fixtures';
 
 const tracing = installInMemoryTracing();
-
-const SCHEMA_SQL = `
-CREATE TABLE outbox_events (
-  id TEXT PRIMARY KEY, type TEXT NOT NULL, version INTEGER NOT NULL, source TEXT NOT NULL,
-  aggregate_id TEXT NOT NULL, occurred_at TIMESTAMPTZ(3) NOT NULL, traceparent TEXT, request_id TEXT,
-  payload JSONB NOT NULL, published_at TIMESTAMPTZ(3), attempts INTEGER NOT NULL DEFAULT 0
-);
-`;
 
 let pglite: PGlite;
 let prisma: PrismaClient;
@@ -29,7 +21,7 @@ let bus: EventBus<TestEvent>;
 
 beforeAll(async () => {
   pglite = new PGlite();
-  await pglite.exec(SCHEMA_SQL);
+  await pglite.exec(OUTBOX_INBOX_TABLES_SQL);
   prisma = new PrismaClient({ adapter: new PrismaPGlite(pglite) });
   bus = createInMemoryEventBus({ registry: testRegistry, logger: createMemoryLogger(), retry: { maxAttempts: 2, initialDelayMs: 1 } });
 });
