@@ -76,13 +76,9 @@ export async function storeNotifications(
     else if (!options.emailConfigured) emailDelivery.error = SKIPPED_NO_SMTP;
     else {
       const contact = await tx.contactOf(draft.recipientId);
-      if (!contact) {
-        emailDelivery.status = 'PENDING';
-        emailDelivery.error = AWAITING_ADDRESS;
-      } else {
-        emailDelivery.status = 'PENDING';
-        emails.push({ deliveryId: emailDelivery.id, message: renderEmail(contact.email, contact.displayName, draft) });
-      }
+      emailDelivery.status = 'PENDING';
+      if (!contact) emailDelivery.error = AWAITING_ADDRESS;
+      else emails.push({ deliveryId: emailDelivery.id, message: renderEmail(contact.email, contact.displayName, draft) });
     }
     await tx.insertDeliveries([inAppDelivery, emailDelivery]);
   }
